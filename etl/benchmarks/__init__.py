@@ -1,0 +1,1 @@
+"""Published benchmarks: DfE Explore Education Statistics files, ONS populations, statistical neighbours."""

@@ -1,0 +1,129 @@
+"""The ``oba`` command: one entry point for every job a user runs.
+
+Exit codes: 0 success (warnings allowed), 1 the input or the store has a problem (the message says what),
+2 the command was used wrongly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from etl.context import AppContext
+from etl.errors import OBAError
+from indicators.definitions import DefinitionError, check_library
+from indicators.periods import PeriodError
+
+
+class _Group(click.Group):
+    """Turns domain errors into a clean message and exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DefinitionError as exc:
+            for issue in exc.issues:
+                click.echo(str(issue), err=True)
+            click.echo("The configuration has errors: fix the lines above and run the command again.", err=True)
+            sys.exit(1)
+        except PeriodError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        except OBAError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: nothing was half-written (each load is one transaction).", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="OBA_DATABASE_URL", metavar="URL",
+              help="Database URL or SQLite file path (default: data/oba.sqlite; env OBA_DATABASE_URL).")
+@click.option("--board", "board_path", envvar="OBA_BOARD", type=click.Path(path_type=Path), metavar="FILE",
+              help="Board configuration YAML (default: data/board.yaml, else the demo board; env OBA_BOARD).")
+@click.version_option(package_name="oba-dashboard", prog_name="oba")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, board_path: Path | None) -> None:
+    """Outcome-Based Accountability dashboard for a safeguarding children partnership."""
+    ctx.obj = AppContext(db=db, board_path=board_path)
+
+
+@main.command("init")
+@click.pass_obj
+def init_cmd(app: AppContext) -> None:
+    """Create the store, or upgrade it to the newest schema."""
+    from etl.db import init_store
+
+    before, after = init_store(app.engine(require_ready=False))
+    if before == after:
+        click.echo(f"The store at {app.safe_url} is up to date (schema {after}).")
+    elif before is None:
+        click.echo(f"Created the store at {app.safe_url} (schema {after}).")
+    else:
+        click.echo(f"Upgraded the store at {app.safe_url} from schema {before} to {after}.")
+
+
+@main.group("indicators")
+def indicators_group() -> None:
+    """Check and list the measure and indicator definitions."""
+
+
+@indicators_group.command("check")
+@click.pass_obj
+def indicators_check(app: AppContext) -> None:
+    """Validate every definition file and the board configuration together."""
+    from indicators.board import check_board
+    from etl.context import default_board_path
+
+    library, issues = check_library()
+    board_path = app.board_path or default_board_path()
+    if library is not None:
+        _, board_issues = check_board(board_path, library)
+        issues += board_issues
+    for issue in issues:
+        click.echo(str(issue), err=issue.level == "error")
+    errors = sum(i.level == "error" for i in issues)
+    warnings = len(issues) - errors
+    if library is not None:
+        click.echo(f"{len(library.measures)} measures, {len(library.indicators)} indicators; "
+                   f"board {board_path}: {errors} error(s), {warnings} warning(s).")
+    if errors:
+        sys.exit(1)
+
+
+@indicators_group.command("list")
+@click.pass_obj
+def indicators_list(app: AppContext) -> None:
+    """List the indicators by board priority."""
+    board, library = app.board(), app.library()
+    for p in board.priorities:
+        click.echo(f"{p.name}")
+        for ind in library.for_priority(p.id):
+            click.echo(f"  {ind.id:32} {ind.question.value:11} {ind.unit.value:15} {ind.label}")
+
+
+def _register_subcommands() -> None:
+    from etl.benchmarks.commands import benchmarks_group, neighbours_group
+    from etl.returns.commands import returns_group
+
+    main.add_command(returns_group)
+    main.add_command(benchmarks_group)
+    main.add_command(neighbours_group)
+    try:
+        from etl.demo import demo_cmd
+    except ImportError:  # pragma: no cover - while the demo is being built
+        pass
+    else:
+        main.add_command(demo_cmd)
+    try:
+        from dashboard.commands import serve_cmd
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        main.add_command(serve_cmd)
+
+
+_register_subcommands()

@@ -1,0 +1,1 @@
+"""Quarterly returns: templates generated from the definitions, validation, versioned loading, status."""

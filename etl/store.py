@@ -1,0 +1,291 @@
+"""The store: SQLAlchemy models for everything the product keeps, and the engine that opens it.
+
+Only aggregate counts are stored, never a child's record. SQLite is the default (WAL, foreign keys,
+busy timeout); the same models run on PostgreSQL. The schema is created and upgraded by Alembic
+migrations (``oba init``), never by ``create_all`` outside tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "oba.sqlite"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# --- quarterly returns ------------------------------------------------------------------------------
+
+class ReturnVersion(Base):
+    """One loaded workbook: an agency's return for a quarter. A resubmission is a new version."""
+
+    __tablename__ = "return_version"
+    __table_args__ = (
+        UniqueConstraint("agency_code", "period", "version", name="uq_return_version"),
+        Index("ix_return_current", "agency_code", "period", "is_current"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))  # canonical label, "2025-26 Q2"
+    period_index: Mapped[int] = mapped_column(Integer)  # Quarter.index, for ordering
+    version: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    loaded_by: Mapped[str] = mapped_column(String(120))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    contact: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    values: Mapped[list[ReturnValue]] = relationship(back_populates="version", cascade="all, delete-orphan")
+    issues: Mapped[list[ReturnIssue]] = relationship(back_populates="version", cascade="all, delete-orphan")
+
+
+class ReturnValue(Base):
+    """One measure's figure in one return version. ``status`` is ok, suppressed or blank."""
+
+    __tablename__ = "return_value"
+    __table_args__ = (UniqueConstraint("return_id", "measure_code", name="uq_return_value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("return_version.id", ondelete="CASCADE"), index=True)
+    measure_code: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="ok")
+    raw: Mapped[str | None] = mapped_column(String(255), nullable=True)  # as typed, when not a plain number
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # the agency's note on the figure
+
+    version: Mapped[ReturnVersion] = relationship(back_populates="values")
+
+
+class ReturnIssue(Base):
+    """A warning found when a return was loaded (errors stop a load, so only warnings are kept)."""
+
+    __tablename__ = "return_issue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("return_version.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(40))
+    sheet: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cell: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    measure_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[ReturnVersion] = relationship(back_populates="issues")
+
+
+# --- published benchmarks -----------------------------------------------------------------------------
+
+class BenchmarkRelease(Base):
+    """One imported EES/ONS file."""
+
+    __tablename__ = "benchmark_release"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(120), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(120))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    values_added: Mapped[int] = mapped_column(Integer, default=0)
+    values_changed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BenchmarkValue(Base):
+    """One published figure: dataset × measure × filters × area × time period. ``note`` keeps GSS symbols."""
+
+    __tablename__ = "benchmark_value"
+    __table_args__ = (
+        UniqueConstraint("dataset", "measure", "filters", "area_code", "time_period", "time_identifier",
+                         name="uq_benchmark_value"),
+        Index("ix_benchmark_lookup", "dataset", "measure", "time_period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(120))
+    measure: Mapped[str] = mapped_column(String(120))
+    filters: Mapped[str] = mapped_column(String(500), default="")  # canonical "col=value; col=value"
+    geographic_level: Mapped[str] = mapped_column(String(40))
+    area_code: Mapped[str] = mapped_column(String(12))
+    area_name: Mapped[str] = mapped_column(String(120))
+    la_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    region_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    time_period: Mapped[int] = mapped_column(Integer)
+    time_identifier: Mapped[str] = mapped_column(String(60))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    note: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("benchmark_release.id"))
+
+
+class BenchmarkChange(Base):
+    """A published figure that a newer release changed: what it was and what it became."""
+
+    __tablename__ = "benchmark_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value_id: Mapped[int] = mapped_column(ForeignKey("benchmark_value.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("benchmark_release.id"))
+    old_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    old_note: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    new_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    new_note: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Area(Base):
+    """A local authority, region or country as named in the published files."""
+
+    __tablename__ = "area"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    geographic_level: Mapped[str] = mapped_column(String(40))
+    la_number: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    region_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    region_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+
+class NeighbourSet(Base):
+    """One imported statistical neighbour list (e.g. DfE May 2025)."""
+
+    __tablename__ = "neighbour_set"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(120))
+
+
+class Neighbour(Base):
+    __tablename__ = "neighbour"
+    __table_args__ = (UniqueConstraint("set_id", "la_number", "rank", name="uq_neighbour"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("neighbour_set.id", ondelete="CASCADE"), index=True)
+    la_number: Mapped[int] = mapped_column(Integer, index=True)
+    la_name: Mapped[str] = mapped_column(String(120))
+    rank: Mapped[int] = mapped_column(Integer)
+    neighbour_la_number: Mapped[int] = mapped_column(Integer)
+    neighbour_la_name: Mapped[str] = mapped_column(String(120))
+    closeness: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+# --- governance records ------------------------------------------------------------------------------
+
+class CurveStory(Base):
+    """Turn the curve for one indicator: the story behind the baseline, partners, what works."""
+
+    __tablename__ = "curve_story"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), index=True)
+    story: Mapped[str] = mapped_column(Text)
+    partners: Mapped[str | None] = mapped_column(Text, nullable=True)
+    what_works: Mapped[str | None] = mapped_column(Text, nullable=True)
+    baseline_frozen_at: Mapped[str | None] = mapped_column(String(16), nullable=True)  # period label
+    author: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ActionPlanItem(Base):
+    """One SMART action of an indicator's action plan."""
+
+    __tablename__ = "action_plan_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(120))
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | on_track | late | done
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- engine ------------------------------------------------------------------------------------------
+
+def database_url(db: str | None = None) -> str:
+    """The URL to use: ``--db``, else OBA_DATABASE_URL, else the default SQLite file. A plain path means SQLite."""
+    url = db or os.environ.get("OBA_DATABASE_URL") or str(DEFAULT_DB_PATH)
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+def make_engine(db: str | None = None, **kwargs) -> Engine:
+    """Open the store. SQLite gets WAL, foreign keys on and a busy timeout so concurrent loads wait, not fail."""
+    url = database_url(db)
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # Take transactions into our own hands so BEGIN IMMEDIATE serialises writers cleanly.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            if path and path != ":memory:":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Writers (see ``writer``) take the write lock up front, so two loads queue rather than
+            # deadlock on a lock upgrade; readers use a plain deferred transaction.
+            immediate = conn.get_execution_options().get("oba_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked so its transactions take SQLite's write lock at BEGIN."""
+    return engine.execution_options(oba_write=True)
+
+
+def redact(url: str) -> str:
+    """A URL safe to print: any password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

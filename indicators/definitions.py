@@ -1,0 +1,311 @@
+"""Measure and indicator definitions, as data.
+
+*Measures* are the raw figures agencies return each quarter (counts, snapshots, totals of days):
+all of them are listed in ``library/measures.yaml``. *Indicators* are what the board reads, built from
+a numerator and (optionally) a denominator measure, one YAML file per indicator in
+``library/indicators/``. Loading validates every file and collects every problem (file, line, field)
+instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from indicators._yaml import read_located_yaml
+
+LIBRARY_DIR = Path(__file__).parent / "library"
+POPULATION = "population_0_17"
+"""The special denominator name meaning the ONS mid-year estimate of children aged 0 to 17."""
+
+
+class Question(StrEnum):
+    how_much = "how_much"
+    how_well = "how_well"
+    better_off = "better_off"
+
+    @property
+    def title(self) -> str:
+        return {
+            "how_much": "How much did we do?",
+            "how_well": "How well did we do it?",
+            "better_off": "Is anyone better off?",
+        }[self.value]
+
+
+class Unit(StrEnum):
+    count = "count"
+    percentage = "percentage"
+    rate_per_10000 = "rate_per_10000"
+    days = "days"
+
+    @property
+    def suffix(self) -> str:
+        return {"count": "", "percentage": "%", "rate_per_10000": " per 10,000", "days": " days"}[self.value]
+
+
+class PeriodType(StrEnum):
+    flow = "flow"  # happened during the quarter
+    snapshot = "snapshot"  # at the end of the quarter
+    rolling_12m = "rolling_12m"  # the four quarters ending with this one
+    fytd = "fytd"  # financial year to date
+
+
+class Polarity(StrEnum):
+    higher_better = "higher_better"
+    lower_better = "lower_better"
+    context = "context"
+
+    @property
+    def improvement(self) -> str:
+        """The SPC improvement direction this polarity implies."""
+        return {"higher_better": "increase", "lower_better": "decrease", "context": "neutral"}[self.value]
+
+
+class MeasureKind(StrEnum):
+    count = "count"  # a whole number of events or people
+    snapshot = "snapshot"  # a whole number at the end of the quarter
+    total = "total"  # a non-negative total, e.g. days summed over cases
+    percentage = "percentage"  # a percentage 0-100 returned directly (e.g. survey results)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Measure(_Strict):
+    """A raw figure an agency returns each quarter."""
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+    name: str = Field(min_length=3)
+    definition: str = Field(min_length=10)
+    kind: MeasureKind = MeasureKind.count
+    agency_type: str
+    source: str | None = None
+
+    @property
+    def whole_number(self) -> bool:
+        return self.kind in (MeasureKind.count, MeasureKind.snapshot)
+
+
+class Benchmark(_Strict):
+    """Where the published figure this indicator is compared with lives (an EES file and column)."""
+
+    dataset: str = Field(description="EES dataset key: the file name without extension, lower case")
+    measure: str = Field(description="the EES measure column")
+    filters: dict[str, str] = Field(default_factory=dict)
+    numerator: str | None = Field(default=None, description="EES count column, for intervals and funnels")
+    denominator: str | None = Field(default=None, description="EES denominator column, or population_0_17")
+    per_population: bool = Field(default=False, description="the published value is a rate per 10,000")
+
+
+class Indicator(_Strict):
+    """One indicator of the multi-agency dataset."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{2,59}$")
+    title: str = Field(min_length=3)
+    short_title: str | None = None
+    definition: str = Field(min_length=10)
+    question: Question
+    priorities: list[str] = Field(min_length=1)
+    agency: str
+    numerator: str
+    denominator: str | None = None
+    unit: Unit
+    period_type: PeriodType
+    polarity: Polarity
+    target: float | None = None
+    tolerance: float | None = Field(default=None, ge=0)
+    benchmark: Benchmark | None = None
+    suppress_below: int = Field(default=5, ge=0)
+    decimals: int = Field(default=1, ge=0, le=3)
+    source: str | None = None
+
+    @field_validator("priorities")
+    @classmethod
+    def _unique_priorities(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("a priority is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _denominator_fits_unit(self) -> Indicator:
+        if self.unit == Unit.days and not self.denominator:
+            raise ValueError("an average in days needs a denominator (the number of cases)")
+        if self.unit == Unit.rate_per_10000 and not self.denominator:
+            raise ValueError("a rate per 10,000 needs a denominator (usually population_0_17)")
+        if self.unit == Unit.count and self.denominator:
+            raise ValueError("a count indicator has no denominator")
+        if self.tolerance is not None and self.target is None:
+            raise ValueError("a tolerance needs a target")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.short_title or self.title
+
+    @property
+    def measures(self) -> list[str]:
+        out = [self.numerator]
+        if self.denominator and self.denominator != POPULATION:
+            out.append(self.denominator)
+        return out
+
+
+@dataclass(frozen=True)
+class DefinitionIssue:
+    """A problem found in a definition or configuration file."""
+
+    level: str  # "error" | "warning"
+    code: str
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{self.level.upper()} {self.code} {where}{field} {self.message}"
+
+
+class DefinitionError(Exception):
+    """Definition or configuration files are invalid; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[DefinitionIssue]):
+        self.issues = issues
+        errors = [i for i in issues if i.level == "error"]
+        super().__init__(
+            f"{len(errors)} problem(s) in the definitions:\n" + "\n".join(f"  {i}" for i in errors)
+        )
+
+
+def pydantic_issues(exc: ValidationError, located, prefix: tuple[Any, ...] = ()) -> list[DefinitionIssue]:
+    """Turn a pydantic ValidationError into located issues."""
+    issues = []
+    for err in exc.errors():
+        loc = prefix + tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        field = ".".join(str(x) for x in loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a known field (check the spelling)"
+        elif err["type"] == "missing":
+            msg = "is required but missing"
+        elif "input" in err and err["type"] not in ("model_type",) and not isinstance(err["input"], dict):
+            msg = f"{msg} (found {err['input']!r})"
+        issues.append(
+            DefinitionIssue("error", "invalid-field", str(located.path), located.line_of(loc), field, msg)
+        )
+    return issues
+
+
+@dataclass
+class Library:
+    """All measures and indicators, by code/id."""
+
+    measures: dict[str, Measure]
+    indicators: dict[str, Indicator]
+    files: dict[str, Path]  # indicator id -> its file
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        try:
+            return self.indicators[indicator_id]
+        except KeyError:
+            raise KeyError(f"no indicator '{indicator_id}'") from None
+
+    def for_priority(self, priority: str) -> list[Indicator]:
+        return [i for i in self.indicators.values() if priority in i.priorities]
+
+
+def load_library(directory: Path | None = None) -> Library:
+    """Load and validate ``measures.yaml`` and every ``indicators/*.yaml``; raise DefinitionError listing all problems."""
+    library, issues = check_library(directory)
+    errors = [i for i in issues if i.level == "error"]
+    if errors or library is None:
+        raise DefinitionError(issues)
+    return library
+
+
+def check_library(directory: Path | None = None) -> tuple[Library | None, list[DefinitionIssue]]:
+    """Validate the definitions; return the library (None if unusable) and every issue found."""
+    directory = Path(directory or LIBRARY_DIR)
+    issues: list[DefinitionIssue] = []
+    measures: dict[str, Measure] = {}
+    measures_file = directory / "measures.yaml"
+    if not measures_file.exists():
+        issues.append(DefinitionIssue("error", "missing-file", str(measures_file), None, "", "not found"))
+    else:
+        located = _read(measures_file, issues)
+        if located is not None:
+            items = located.data.get("measures") if isinstance(located.data, dict) else None
+            if not isinstance(items, list):
+                issues.append(
+                    DefinitionIssue("error", "bad-structure", str(measures_file), 1, "measures",
+                                    "should be a list of measures under 'measures:'")
+                )
+                items = []
+            for n, item in enumerate(items):
+                try:
+                    m = Measure.model_validate(item)
+                except ValidationError as exc:
+                    issues.extend(pydantic_issues(exc, located, ("measures", n)))
+                    continue
+                if m.code in measures:
+                    issues.append(DefinitionIssue("error", "duplicate-measure", str(measures_file),
+                                                  located.line_of(("measures", n, "code")), f"measures.{n}.code",
+                                                  f"measure code {m.code} is defined twice"))
+                measures[m.code] = m
+
+    indicators: dict[str, Indicator] = {}
+    files: dict[str, Path] = {}
+    ind_dir = directory / "indicators"
+    for path in sorted(ind_dir.glob("*.yaml")):
+        located = _read(path, issues)
+        if located is None:
+            continue
+        try:
+            ind = Indicator.model_validate(located.data)
+        except ValidationError as exc:
+            issues.extend(pydantic_issues(exc, located))
+            continue
+        if ind.id in indicators:
+            issues.append(DefinitionIssue("error", "duplicate-indicator", str(path), located.line_of(("id",)),
+                                          "id", f"indicator id '{ind.id}' is also used by {files[ind.id].name}"))
+            continue
+        if path.stem != ind.id:
+            issues.append(DefinitionIssue("warning", "file-name", str(path), located.line_of(("id",)), "id",
+                                          f"file is named {path.name} but the id is '{ind.id}'"))
+        for role in ("numerator", "denominator"):
+            code = getattr(ind, role)
+            if code and code != POPULATION and measures and code not in measures:
+                issues.append(DefinitionIssue("error", "unknown-measure", str(path), located.line_of((role,)), role,
+                                              f"measure {code} is not defined in measures.yaml"))
+        if ind.unit == Unit.percentage and not ind.denominator:
+            m = measures.get(ind.numerator)
+            if m is not None and m.kind != MeasureKind.percentage:
+                issues.append(DefinitionIssue("error", "needs-denominator", str(path), located.line_of(("unit",)),
+                                              "denominator", "a percentage needs a denominator unless its "
+                                              "numerator is a measure returned as a percentage"))
+        indicators[ind.id] = ind
+        files[ind.id] = path
+    if not indicators:
+        issues.append(DefinitionIssue("error", "no-indicators", str(ind_dir), None, "", "no indicator files found"))
+    lib = Library(measures, indicators, files) if measures or indicators else None
+    return lib, issues
+
+
+def _read(path: Path, issues: list[DefinitionIssue]):
+    try:
+        return read_located_yaml(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        issues.append(DefinitionIssue("error", "yaml-syntax", str(path), mark.line + 1 if mark else None, "",
+                                      f"is not valid YAML: {getattr(exc, 'problem', exc)}"))
+    except OSError as exc:
+        issues.append(DefinitionIssue("error", "unreadable", str(path), None, "", str(exc)))
+    return None

@@ -1,0 +1,75 @@
+"""Shared fixtures: a store on SQLite and (when OBA_TEST_POSTGRES_URL is set) on PostgreSQL, each test alone."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from etl.db import init_store
+from etl.store import make_engine
+from indicators.board import load_board
+from indicators.definitions import load_library
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DFE = ROOT.parent / "shared" / "data" / "dfe"
+DEMO_BOARD = ROOT / "data" / "demo" / "board.yaml"
+POSTGRES_URL = os.environ.get("OBA_TEST_POSTGRES_URL")
+
+STORE_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def library():
+    return load_library()
+
+
+@pytest.fixture(scope="session")
+def board(library):
+    return load_board(DEMO_BOARD, library)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'oba.sqlite'}"
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh schema on the test server, dropped afterwards; the URL carries it as the search path."""
+    if not POSTGRES_URL:
+        pytest.skip("OBA_TEST_POSTGRES_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def db_url(request) -> str:
+    """A URL for an empty store on each backend under test."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+
+
+@pytest.fixture
+def engine(db_url):
+    """An initialised, empty store (migrations applied) on each backend."""
+    eng = make_engine(db_url)
+    init_store(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def shared_dfe() -> Path:
+    if not SHARED_DFE.exists():
+        pytest.skip(f"{SHARED_DFE} is not there")
+    return SHARED_DFE
