@@ -1,0 +1,594 @@
+"""Import DfE Explore Education Statistics (EES) CSV files, and ONS population files in the same layout.
+
+Any EES file can be imported, including ones this project has never seen: after the standard time and
+geography columns, a column is a *measure* when every non-blank value is a number or a GSS symbol, and a
+*filter* otherwise. An EES ``.meta.csv`` beside the file, when present, says which is which instead.
+Every figure is stored as published: numbers as values, symbols (``c``, ``k``, ``u``, ``x``, ``z``,
+``low``...) as notes. A later release of the same dataset updates the values that changed and records
+each change (old and new value and note) against the new release.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+
+from etl.benchmarks.csvfile import (
+    BenchmarkFileError,
+    CsvTable,
+    FilesError,
+    ProblemList,
+    quote,
+    read_csv_table,
+)
+from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, utcnow, writer
+
+# The time and geography columns every EES file starts with, in their published order.
+STANDARD_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+                    "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+ALWAYS_REQUIRED = STANDARD_COLUMNS[:5]
+REGION_COLUMNS = ["region_code", "region_name"]
+LA_COLUMNS = ["old_la_code", "new_la_code", "la_name"]
+
+# Geography columns of the other EES levels (EES data standards): never filters or measures.
+OTHER_GEOGRAPHY_COLUMNS = {
+    "lad_code", "lad_name", "rsc_region_lead_code", "rsc_region_lead_name", "pcon_code", "pcon_name",
+    "lsip_code", "lsip_name", "local_enterprise_partnership_code", "local_enterprise_partnership_name",
+    "english_devolved_area_code", "english_devolved_area_name", "opportunity_area_code",
+    "opportunity_area_name", "ward_code", "ward_name", "trust_id", "trust_name", "sponsor_id", "sponsor_name",
+    "school_urn", "school_laestab", "school_name", "school_postcode", "provider_ukprn", "provider_name",
+    "institution_id", "institution_name", "planning_area_code", "planning_area_name", "pfa_code", "pfa_name",
+    "mayoral_combined_authority_code", "mayoral_combined_authority_name", "combined_authority_code",
+    "combined_authority_name", "police_force_area_code", "police_force_area_name",
+}
+GEOGRAPHY_COLUMNS = set(STANDARD_COLUMNS) | OTHER_GEOGRAPHY_COLUMNS
+
+# The levels stored; rows at any other level (Local authority district, Ward, School...) are skipped.
+NATIONAL, REGIONAL, LOCAL_AUTHORITY = "National", "Regional", "Local authority"
+LEVELS = {"national": NATIONAL, "regional": REGIONAL, "local authority": LOCAL_AUTHORITY}
+
+# GSS symbols (current and legacy, bare and bracketed): they mark a measure column as a measure.
+GSS_SYMBOLS = {"c", "k", "u", "x", "z", "w", "low", "~", ":", "..", "-", "*", "#", "!", "n/a"}
+GSS_SYMBOLS |= {f"[{s}]" for s in ("c", "k", "u", "x", "z", "w", "low")}
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER_WITH_COMMAS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_YEAR_RANGE_SUFFIX = re.compile(r"[_-](?:19|20)\d{2}(?:\d{2})?(?:[_-](?:19|20)?\d{2}(?:\d{2})?)?$")
+_TIME_PERIOD = re.compile(r"(?:19|20)\d{2}(?:\d{2})?")
+
+_STRING_LIMITS = {"area_code": 12, "area_name": 120, "time_identifier": 60, "filters": 500, "note": 40,
+                  "measure": 120, "dataset": 120}
+
+# One lock for all benchmark imports on PostgreSQL (SQLite's BEGIN IMMEDIATE does the same job there).
+_PG_LOCK_KEY = 0x0BA_BE4C
+
+
+def dataset_key(path: Path | str) -> str:
+    """The dataset a file belongs to: its stem in lower case without a trailing year or year range.
+
+    ``ees_cin_c1_referrals_rereferrals_2013_2025.csv`` → ``ees_cin_c1_referrals_rereferrals``;
+    ``ons_population_0_17_2012_2024.csv`` → ``ons_population_0_17``. Indicator definitions name benchmarks by
+    this key, so a newer release (``..._2013_2026.csv``) updates the same dataset.
+    """
+    stem = Path(path).name
+    if stem.lower().endswith(".meta.csv"):
+        stem = stem[: -len(".meta.csv")]
+    else:
+        stem = Path(stem).stem
+    stem = stem.strip().lower()
+    key = _YEAR_RANGE_SUFFIX.sub("", stem)
+    return key or stem
+
+
+def meta_path(path: Path | str) -> Path:
+    """Where EES puts a data file's metadata: ``name.meta.csv`` beside ``name.csv``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.meta.csv")
+
+
+def is_meta_file(path: Path | str) -> bool:
+    return Path(path).name.lower().endswith(".meta.csv")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What importing one file did. ``outcome`` is "imported" (a new dataset), "updated" or "unchanged"."""
+
+    file: str
+    dataset: str
+    rows: int
+    measures: tuple[str, ...]
+    added: int
+    changed: int
+    unchanged: int
+    outcome: str
+    filters: tuple[str, ...] = ()
+    first_period: int | None = None
+    last_period: int | None = None
+    kept: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    release_id: int | None = None
+    sha256: str = ""
+    dry_run: bool = False
+
+
+@dataclass
+class ParsedFile:
+    """A validated EES file: the wide frame as published and the long values ready to store."""
+
+    table: CsvTable
+    dataset: str
+    frame: pd.DataFrame
+    filters: list[str]
+    measures: list[str]
+    values: pd.DataFrame
+    areas: dict[str, dict]
+    rows: int
+    skipped: dict[str, int]
+
+
+def _is_number(text: str) -> bool:
+    return bool(_NUMBER.fullmatch(text) or _NUMBER_WITH_COMMAS.fullmatch(text))
+
+
+def _looks_like_measure(values: Iterable[str]) -> bool:
+    return all(_is_number(v) or v.lower() in GSS_SYMBOLS for v in values if v)
+
+
+def _parse_cell(text: str) -> tuple[float | None, str | None]:
+    """A published cell as (value, note): a number, a symbol kept verbatim, or blank (None, None)."""
+    if not text:
+        return None, None
+    if _NUMBER.fullmatch(text):
+        return float(text), None
+    if _NUMBER_WITH_COMMAS.fullmatch(text):
+        return float(text.replace(",", "")), None
+    return None, text
+
+
+def _valid_time_period(text: str) -> bool:
+    if not _TIME_PERIOD.fullmatch(text):
+        return False
+    if len(text) == 6:  # 202425: an academic or financial year, the second year following the first
+        return (int(text[:4]) + 1) % 100 == int(text[4:])
+    return True
+
+
+def _read_meta(path: Path, data_columns: set[str]) -> dict[str, str]:
+    """Column roles from an EES ``.meta.csv``: {column: "filter" | "measure"}."""
+    table = read_csv_table(path, "an EES metadata file with columns col_name and col_type")
+    problems = ProblemList(table.name)
+    cols = {name.lower(): i for name, i in table.columns.items()}
+    missing = [c for c in ("col_name", "col_type") if c not in cols]
+    if missing:
+        problems.fail(f"missing column(s) {', '.join(missing)}; expected an EES metadata file with columns "
+                      "col_name and col_type (Filter or Indicator)", 1)
+    grouping = cols.get("filter_grouping_column")
+    roles: dict[str, str] = {}
+    for row, line in zip(table.rows, table.lines, strict=True):
+        name, kind = row[cols["col_name"]].strip(), row[cols["col_type"]].strip().lower()
+        if not name:
+            problems.add("col_name is blank; expected the name of a column of the data file", line, "col_name")
+            continue
+        if kind not in ("filter", "indicator"):
+            problems.add(f"found {quote(row[cols['col_type']])}; expected Filter or Indicator", line, "col_type")
+            continue
+        if name not in data_columns:
+            problems.add(f"names column {quote(name)}, which the data file does not have; expected a column "
+                         "of the data file", line, "col_name")
+            continue
+        roles[name] = "filter" if kind == "filter" else "measure"
+        if grouping is not None and kind == "filter":
+            group = row[grouping].strip()
+            if group and group in data_columns:
+                roles.setdefault(group, "filter")
+    problems.raise_if_any()
+    return roles
+
+
+def _header_problems(table: CsvTable, problems: ProblemList) -> None:
+    """Normalise standard column names (case, spacing) and check the ones every EES file has."""
+    renamed = []
+    for name in table.header:
+        low = name.strip().lower()
+        renamed.append(low if low in GEOGRAPHY_COLUMNS else name)
+    table.header = renamed
+    table.columns = {name: i for i, name in enumerate(renamed)}
+    missing = [c for c in ALWAYS_REQUIRED if c not in table.columns]
+    if missing:
+        hint = ""
+        if {"la_number", "neighbour_la_number"} <= set(table.columns) or "sn1_la_number" in table.columns:
+            hint = " (this looks like a statistical neighbours file: use `oba neighbours import`)"
+        problems.fail(f"missing the EES column(s) {', '.join(missing)}; expected an Explore Education Statistics "
+                      f"CSV whose header starts {','.join(STANDARD_COLUMNS)}{hint}", 1)
+
+
+def parse_ees(path: Path | str) -> ParsedFile:
+    """Read and validate one EES file without storing it; raises ``BenchmarkFileError`` listing every problem."""
+    path = Path(path)
+    what = "an Explore Education Statistics (EES) CSV file"
+    if is_meta_file(path):
+        ProblemList(path.name).fail(f"is EES metadata, not data; import the data file "
+                                    f"{path.name[: -len('.meta.csv')]}.csv (its metadata is read from beside it)")
+    table = read_csv_table(path, what)
+    problems = ProblemList(table.name)
+    dataset = dataset_key(path)
+    if len(dataset) > _STRING_LIMITS["dataset"]:
+        problems.fail(f"the dataset name {quote(dataset)} is longer than 120 characters; rename the file")
+    _header_problems(table, problems)
+    col = table.columns
+    frame = pd.DataFrame([[cell.strip() for cell in row] for row in table.rows], columns=table.header,
+                         index=pd.Index(table.lines, name="line"), dtype=object)
+
+    # Which columns are filters and which are measures.
+    others = [c for c in table.header if c not in GEOGRAPHY_COLUMNS]
+    roles: dict[str, str] = {}
+    meta = meta_path(path)
+    if meta.exists():
+        roles = _read_meta(meta, set(table.header))
+    for c in others:
+        if c not in roles:
+            roles[c] = "measure" if _looks_like_measure(frame[c]) else "filter"
+    filters = [c for c in others if roles[c] == "filter"]
+    measures = [c for c in others if roles[c] == "measure"]
+    if not measures:
+        problems.fail("has no measure columns: every column after the EES time and geography columns holds "
+                      "text; expected at least one column of numbers (or GSS symbols such as c, x, z)", 1)
+    for m in measures:
+        if len(m) > _STRING_LIMITS["measure"]:
+            problems.add(f"the column name is longer than {_STRING_LIMITS['measure']} characters", 1, quote(m))
+
+    # Which rows are stored, and where each belongs.
+    level_text = frame["geographic_level"]
+    levels = level_text.str.lower().map(LEVELS)
+    present = set(levels.dropna())
+    needed = (REGION_COLUMNS if REGIONAL in present or LOCAL_AUTHORITY in present else []) + (
+        LA_COLUMNS if LOCAL_AUTHORITY in present else [])
+    missing = [c for c in needed if c not in col]
+    if missing:
+        problems.fail(f"missing the EES column(s) {', '.join(missing)}, needed for its "
+                      f"{'Local authority' if LOCAL_AUTHORITY in present else 'Regional'} rows; expected an "
+                      f"Explore Education Statistics CSV whose header starts {','.join(STANDARD_COLUMNS)}", 1)
+    skipped = Counter(level_text[levels.isna() & (level_text != "")])
+    for line in frame.index[level_text == ""]:
+        problems.add("is blank; expected National, Regional or Local authority", line, "geographic_level")
+    stored = frame[levels.notna()]
+    if stored.empty and not problems:
+        found = ", ".join(sorted(skipped)) or "none"
+        problems.fail(f"has no National, Regional or Local authority rows (found {found}); expected an EES file "
+                      "with data for England, regions or local authorities", None, "geographic_level")
+
+    def get(name: str) -> pd.Series:
+        return stored[name] if name in stored.columns else pd.Series("", index=stored.index, dtype=object)
+
+    stored_levels = levels[levels.notna()]
+    region_code = get("region_code").where(get("region_code") != "", None)
+    region_name = get("region_name").where(get("region_name") != "", None)
+    geo = {c: list(get(c)) for c in ("country_code", "country_name", "region_code", "region_name", "old_la_code",
+                                      "new_la_code", "la_name")}
+    code_cols = {NATIONAL: ("country_code", "country_name", "E92000001"),
+                 REGIONAL: ("region_code", "region_name", "E12000008"),
+                 LOCAL_AUTHORITY: ("new_la_code", "la_name", "E06000042")}
+    codes: list[str] = []
+    names: list[str] = []
+    numbers: list[int | None] = []
+    for i, (line, level, tp, ti) in enumerate(zip(stored.index, stored_levels, stored["time_period"],
+                                                  stored["time_identifier"], strict=True)):
+        if not _valid_time_period(tp):
+            problems.add(f"found {quote(tp)}; expected a year such as 2025, or 202425 for an academic or "
+                         "financial year", line, "time_period")
+        if not ti:
+            problems.add("is blank; expected a time identifier such as 'Reporting year' or 'Academic year'",
+                         line, "time_identifier")
+        elif len(ti) > _STRING_LIMITS["time_identifier"]:
+            problems.add(f"found {quote(ti)}, longer than {_STRING_LIMITS['time_identifier']} characters",
+                         line, "time_identifier")
+        code_col, name_col, example = code_cols[level]
+        code, name, number = geo[code_col][i], geo[name_col][i], None
+        if level == LOCAL_AUTHORITY:
+            old = geo["old_la_code"][i]
+            if old.isdigit():
+                number = int(old)
+            elif old:
+                problems.add(f"found {quote(old)}; expected DfE's 3-digit local authority number such as 826",
+                             line, "old_la_code")
+            if (not code or code.lower() in GSS_SYMBOLS) and number is not None:
+                code = f"LA{number}"  # a former LA published without an ONS code: keyed by its number
+        if not code:
+            problems.add(f"is blank on a {level} row; expected the area's ONS code, such as {example}",
+                         line, code_col)
+        elif len(code) > _STRING_LIMITS["area_code"]:
+            problems.add(f"found {quote(code)}; expected an ONS code of at most 12 characters", line, code_col)
+        if not name:
+            problems.add(f"is blank on a {level} row; expected the area's name", line, name_col)
+        elif len(name) > _STRING_LIMITS["area_name"]:
+            problems.add(f"found a name longer than {_STRING_LIMITS['area_name']} characters", line, name_col)
+        codes.append(code)
+        names.append(name)
+        numbers.append(number)
+    area_code = pd.Series(codes, index=stored.index, dtype=object)
+    area_name = pd.Series(names, index=stored.index, dtype=object)
+    la_number = pd.Series(numbers, index=stored.index, dtype=object)
+
+    # Filters in canonical form: "col=value; col=value", sorted by column.
+    if filters:
+        ordered = sorted(filters)
+        parts = [(c + "=") + stored[c].astype(object) for c in ordered]
+        filter_text = parts[0].str.cat(parts[1:], sep="; ") if len(parts) > 1 else parts[0]
+    else:
+        filter_text = pd.Series("", index=stored.index, dtype=object)
+    for line in filter_text.index[filter_text.str.len() > _STRING_LIMITS["filters"]]:
+        problems.add(f"the filter values together are longer than {_STRING_LIMITS['filters']} characters",
+                     line, ", ".join(filters))
+
+    problems.raise_if_any()
+
+    keys = pd.DataFrame({"area_code": area_code, "time_period": stored["time_period"],
+                         "time_identifier": stored["time_identifier"], "filters": filter_text})
+    dupes = keys[keys.duplicated(keep=False)]
+    if not dupes.empty:
+        first_line: dict[tuple, int] = {}
+        for line, key in zip(dupes.index, dupes.itertuples(index=False, name=None), strict=True):
+            if key in first_line:
+                flt = f" and filters {key[3]}" if key[3] else ""
+                problems.add(f"repeats line {first_line[key]}: the same area {key[0]}, time period {key[1]} "
+                             f"({key[2]}){flt}; expected one row for each", line)
+            else:
+                first_line[key] = line
+        problems.raise_if_any()
+
+    # The long form: one row per measure × stored row.
+    n, k = len(stored), len(measures)
+    raw = stored[measures].to_numpy(dtype=object).ravel(order="F")
+    parsed = [_parse_cell(v) for v in raw]
+    notes = [note for _, note in parsed]
+    for i, note in enumerate(notes):
+        if note is not None and len(note) > _STRING_LIMITS["note"]:
+            problems.add(f"found {quote(note)}, which is neither a number nor a symbol of at most "
+                         f"{_STRING_LIMITS['note']} characters", int(stored.index[i % n]), measures[i // n])
+    problems.raise_if_any()
+    tp_int = stored["time_period"].astype(int).to_numpy()
+    values = pd.DataFrame({
+        "measure": [m for m in measures for _ in range(n)],
+        "filters": list(filter_text) * k,
+        "geographic_level": list(stored_levels) * k,
+        "area_code": list(area_code) * k,
+        "area_name": list(area_name) * k,
+        "la_number": list(la_number) * k,
+        "region_code": list(region_code) * k,
+        "time_period": list(tp_int) * k,
+        "time_identifier": list(stored["time_identifier"]) * k,
+        "value": [v for v, _ in parsed],
+        "note": notes,
+    })
+
+    # One Area per code, described by its latest row in the file.
+    areas: dict[str, dict] = {}
+    latest = pd.DataFrame({"code": area_code, "tp": tp_int, "level": stored_levels, "name": area_name,
+                           "la_number": la_number, "region_code": region_code,
+                           "region_name": region_name}).sort_values("tp", kind="stable")
+    for rec in latest.itertuples(index=False):
+        number = _none(rec.la_number)
+        areas[rec.code] = {
+            "code": rec.code, "name": rec.name, "geographic_level": rec.level,
+            "la_number": int(number) if number is not None else None,
+            "region_code": _none(rec.region_code) if rec.level != NATIONAL else None,
+            "region_name": _none(rec.region_name) if rec.level != NATIONAL else None,
+        }
+    return ParsedFile(table, dataset, frame, filters, measures, values, areas, n, dict(skipped))
+
+
+def read_ees(path: Path | str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Read and validate an EES file without storing it: (frame as published, filter columns, measure columns).
+
+    The frame holds every row as text (stripped), indexed by its line in the file; standard column names are
+    in their canonical lower-case form. Raises ``BenchmarkFileError`` (an ``InputFileError``) listing every
+    problem, each with its line and column.
+    """
+    parsed = parse_ees(path)
+    return parsed.frame, parsed.filters, parsed.measures
+
+
+# --- storing ----------------------------------------------------------------------------------------
+
+_KEY = ["measure", "filters", "area_code", "time_period", "time_identifier"]
+
+
+def _same_value(new: pd.Series, old: pd.Series) -> pd.Series:
+    a, b = new.to_numpy(dtype=float), old.to_numpy(dtype=float)
+    same = (np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-12, atol=0.0)
+    return pd.Series(same, index=new.index)
+
+
+def _none(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
+def _upsert_areas(conn: Connection, areas: dict[str, dict]) -> int:
+    """Add new areas and update those whose name, level, number or region changed; returns how many."""
+    if not areas:
+        return 0
+    table = Area.__table__
+    existing = {}
+    codes = list(areas)
+    for i in range(0, len(codes), 500):
+        for row in conn.execute(select(table).where(table.c.code.in_(codes[i:i + 500]))).mappings():
+            existing[row["code"]] = dict(row)
+    todo = [a for code, a in areas.items() if existing.get(code) != a]
+    if not todo:
+        return 0
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.code],
+                                      set_={c: stmt.excluded[c] for c in ("name", "geographic_level", "la_number",
+                                                                         "region_code", "region_name")})
+    conn.execute(stmt, todo)
+    return len(todo)
+
+
+def _bulk_insert(conn: Connection, table, names: list[str], columns: list[list]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL (psycopg), executemany elsewhere."""
+    rows = zip(*columns, strict=True)
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
+    conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def _existing_values(conn: Connection, dataset: str) -> pd.DataFrame:
+    t = BenchmarkValue.__table__
+    names = ["id", *_KEY, "value", "note"]
+    rows = conn.execute(select(*(t.c[n] for n in names)).where(t.c.dataset == dataset)).all()
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    frame = pd.DataFrame({n: pd.Series(list(c), dtype=object) for n, c in zip(names, columns, strict=True)})
+    frame["value"] = frame["value"].astype(float)
+    frame["time_period"] = frame["time_period"].astype("int64")
+    return frame
+
+
+def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> ImportResult:
+    _lock(conn)
+    new = parsed.values
+    old = _existing_values(conn, parsed.dataset)
+    had_dataset = not old.empty
+    new = new.assign(time_period=new["time_period"].astype("int64"), value=new["value"].astype(float))
+    merged = new.merge(old, on=_KEY, how="left", suffixes=("", "_old"), indicator=True)
+    matched = merged[merged["_merge"] == "both"]
+    added = merged[merged["_merge"] == "left_only"]
+    same = _same_value(matched["value"], matched["value_old"]) & (
+        matched["note"].fillna("") == matched["note_old"].fillna(""))
+    changed = matched[~same]
+    kept = len(old) - len(matched)
+    periods = new["time_period"]
+    result = dict(file=parsed.table.name, dataset=parsed.dataset, rows=parsed.rows, measures=tuple(parsed.measures),
+                  added=len(added), changed=len(changed), unchanged=int(same.sum()),
+                  filters=tuple(parsed.filters), first_period=int(periods.min()), last_period=int(periods.max()),
+                  kept=kept, skipped=parsed.skipped, sha256=parsed.table.sha256, dry_run=dry_run)
+    if not len(added) and not len(changed):
+        if not dry_run:
+            _upsert_areas(conn, parsed.areas)
+        return ImportResult(outcome="unchanged", **result)
+    outcome = "updated" if had_dataset else "imported"
+    if dry_run:
+        return ImportResult(outcome=outcome, **result)
+
+    now = utcnow()
+    release_id = conn.execute(insert(BenchmarkRelease.__table__).values(
+        dataset=parsed.dataset, file_name=parsed.table.name, sha256=parsed.table.sha256, imported_at=now,
+        imported_by=user, rows=parsed.rows, values_added=len(added), values_changed=len(changed),
+    )).inserted_primary_key[0]
+    _upsert_areas(conn, parsed.areas)
+
+    if len(added):
+        cols = ["measure", "filters", "geographic_level", "area_code", "area_name", "la_number", "region_code",
+                "time_period", "time_identifier", "value", "note"]
+        columns = {c: [_none(v) for v in added[c].tolist()] for c in cols}
+        columns["time_period"] = [int(v) for v in columns["time_period"]]
+        columns["la_number"] = [int(v) if v is not None else None for v in columns["la_number"]]
+        _bulk_insert(conn, BenchmarkValue.__table__, ["dataset", "release_id", *cols],
+                     [[parsed.dataset] * len(added), [release_id] * len(added), *(columns[c] for c in cols)])
+
+    if len(changed):
+        t = BenchmarkValue.__table__
+        updates, changes = [], []
+        for vid, value, note, old_value, old_note in changed[["id", "value", "note", "value_old", "note_old"]] \
+                .itertuples(index=False, name=None):
+            vid = int(vid)
+            value, note, old_value, old_note = _none(value), _none(note), _none(old_value), _none(old_note)
+            updates.append({"b_id": vid, "b_value": value, "b_note": note, "b_release": release_id})
+            changes.append({"value_id": vid, "release_id": release_id, "old_value": old_value,
+                            "old_note": old_note, "new_value": value, "new_note": note, "changed_at": now})
+        conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
+            value=bindparam("b_value"), note=bindparam("b_note"), release_id=bindparam("b_release")), updates)
+        conn.execute(insert(BenchmarkChange.__table__), changes)
+    return ImportResult(outcome=outcome, release_id=release_id, **result)
+
+
+def import_ees(engine: Engine, paths: Sequence[Path | str] | Path | str, user: str,
+               dry_run: bool = False) -> list[ImportResult]:
+    """Import EES (or ONS, same layout) CSV files; one transaction per file, results in the order given.
+
+    Every file is read and validated first: if any is bad, nothing is stored and ``InputFileError`` says
+    what is wrong with each. A ``.meta.csv`` given alongside its data file is read as that file's metadata,
+    not imported on its own. Re-importing a file changes nothing (outcome "unchanged"); a newer release of a
+    dataset updates the values that differ and records each change. ``dry_run`` reports what would happen.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    data_names = {p.resolve() for p in paths if not is_meta_file(p)}
+    paths = [p for p in paths if not (is_meta_file(p) and meta_data_path(p).resolve() in data_names)]
+    parsed: list[ParsedFile] = []
+    errors: list[BenchmarkFileError] = []
+    for path in paths:
+        try:
+            parsed.append(parse_ees(path))
+        except BenchmarkFileError as exc:
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise FilesError(errors)
+    results = []
+    eng = writer(engine)
+    for p in parsed:
+        with eng.connect() as conn:
+            trans = conn.begin()
+            try:
+                results.append(_store(conn, p, user, dry_run))
+            except BaseException:
+                trans.rollback()
+                raise
+            if dry_run:
+                trans.rollback()
+            else:
+                trans.commit()
+    return results
+
+
+def meta_data_path(meta: Path | str) -> Path:
+    """The data file an EES ``name.meta.csv`` describes: ``name.csv``."""
+    meta = Path(meta)
+    return meta.with_name(meta.name[: -len(".meta.csv")] + ".csv")
+
+
+def stored_datasets(engine: Engine) -> list[str]:
+    t = BenchmarkValue.__table__
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(select(t.c.dataset).group_by(t.c.dataset).order_by(t.c.dataset))]
+
+
+def count_values(engine: Engine, dataset: str | None = None) -> int:
+    t = BenchmarkValue.__table__
+    stmt = select(func.count()).select_from(t)
+    if dataset:
+        stmt = stmt.where(t.c.dataset == dataset)
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
