@@ -301,8 +301,8 @@ def parse_ees(path: Path | str) -> ParsedFile:
             elif old:
                 problems.add(f"found {quote(old)}; expected DfE's 3-digit local authority number such as 826",
                              line, "old_la_code")
-            if (not code or code.lower() in GSS_SYMBOLS) and number is not None:
-                code = f"LA{number}"  # a former LA published without an ONS code: keyed by its number
+            if code.lower() in GSS_SYMBOLS and number is not None:
+                code = f"LA{number}"  # a former LA published with 'x' for its ONS code: keyed by its number
         if not code:
             problems.add(f"is blank on a {level} row; expected the area's ONS code, such as {example}",
                          line, code_col)
