@@ -1,0 +1,163 @@
+"""Reading the store into the frames the indicator library works on.
+
+The dashboard and every export fetch data through here: one place that knows the schema, so callbacks stay
+thin and ``indicators/`` never sees SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from etl.returns.status import return_status
+from etl.store import (
+    ActionPlanItem,
+    Area,
+    BenchmarkRelease,
+    BenchmarkValue,
+    CurveStory,
+    Neighbour,
+    NeighbourSet,
+    ReturnValue,
+    ReturnVersion,
+)
+from indicators.board import Board
+from indicators.dataset import Dataset, build_dataset
+from indicators.definitions import POPULATION, Library
+
+POPULATION_MEASURE = "population_estimate"
+
+
+def store_version(engine: Engine) -> str:
+    """A short fingerprint that changes whenever returns, benchmarks, neighbours or governance records change."""
+    parts = []
+    with engine.connect() as conn:
+        for model, col in ((ReturnVersion, ReturnVersion.id), (ReturnVersion, ReturnVersion.superseded_at),
+                           (BenchmarkRelease, BenchmarkRelease.id), (NeighbourSet, NeighbourSet.imported_at),
+                           (CurveStory, CurveStory.updated_at), (ActionPlanItem, ActionPlanItem.created_at)):
+            parts.append(str(conn.execute(select(func.count(), func.max(col)).select_from(model)).one()))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def read_measures(engine: Engine, board: Board) -> pd.DataFrame:
+    """The current version of every return, as area_code, period, measure, value, status (+ agency_code)."""
+    stmt = (select(ReturnVersion.agency_code, ReturnVersion.period, ReturnValue.measure_code, ReturnValue.value,
+                   ReturnValue.status)
+            .join(ReturnValue, ReturnValue.return_id == ReturnVersion.id)
+            .where(ReturnVersion.is_current.is_(True)))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    df = pd.DataFrame(rows, columns=["agency_code", "period", "measure", "value", "status"])
+    df["status"] = df["status"].replace({"blank": "missing"})
+    df.insert(0, "area_code", board.local_authority.ons_code)
+    return df
+
+
+def read_benchmarks(engine: Engine, library: Library) -> pd.DataFrame:
+    """The stored EES rows for every dataset and column the indicators are benchmarked against."""
+    wanted: dict[str, set[str]] = {}
+    for ind in library.indicators.values():
+        b = ind.benchmark
+        if b is None:
+            continue
+        cols = {b.measure} | {c for c in (b.numerator, b.denominator) if c and c != POPULATION}
+        wanted.setdefault(b.dataset, set()).update(cols)
+    frames = []
+    with engine.connect() as conn:
+        for dataset, measures in wanted.items():
+            stmt = select(BenchmarkValue.dataset, BenchmarkValue.measure, BenchmarkValue.filters,
+                          BenchmarkValue.area_code, BenchmarkValue.area_name, BenchmarkValue.geographic_level,
+                          BenchmarkValue.la_number, BenchmarkValue.region_code, BenchmarkValue.time_period,
+                          BenchmarkValue.value, BenchmarkValue.note).where(
+                BenchmarkValue.dataset == dataset, BenchmarkValue.measure.in_(sorted(measures)))
+            frames.append(pd.DataFrame(conn.execute(stmt).all(), columns=[
+                "dataset", "measure", "filters", "area_code", "area_name", "geographic_level", "la_number",
+                "region_code", "time_period", "value", "note"]))
+    if not frames:
+        return pd.DataFrame(columns=["dataset", "measure", "filters", "area_code", "area_name", "geographic_level",
+                                     "la_number", "region_code", "time_period", "value", "note"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_population(engine: Engine) -> pd.DataFrame:
+    """ONS mid-year estimates of children aged 0 to 17: area_code, year, population."""
+    stmt = select(BenchmarkValue.area_code, BenchmarkValue.time_period, BenchmarkValue.value, BenchmarkValue.filters,
+                  BenchmarkValue.dataset).where(BenchmarkValue.measure == POPULATION_MEASURE)
+    with engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(stmt).all(), columns=["area_code", "year", "population", "filters", "dataset"])
+    if df.empty:
+        return df[["area_code", "year", "population"]]
+    children = df["filters"].str.contains("0 to 17", regex=False) | df["dataset"].str.contains("0_17", regex=False)
+    df = df[children] if children.any() else df
+    return df.drop_duplicates(["area_code", "year"])[["area_code", "year", "population"]].reset_index(drop=True)
+
+
+def read_areas(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Area.code, Area.name, Area.geographic_level, Area.la_number,
+                                   Area.region_code, Area.region_name)).all()
+    return pd.DataFrame(rows, columns=["area_code", "area_name", "level", "la_number", "region_code", "region_name"])
+
+
+def read_neighbours(engine: Engine, board: Board, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The board's statistical neighbours as area_code, neighbour_code, neighbour_name, rank, closeness.
+
+    Uses the neighbour set the board names, else the most recently imported one.
+    """
+    la = board.local_authority
+    with engine.connect() as conn:
+        if board.neighbour_set:
+            set_id = conn.execute(select(NeighbourSet.id).where(NeighbourSet.name == board.neighbour_set)).scalar()
+        else:
+            set_id = None
+        if set_id is None:
+            set_id = conn.execute(select(NeighbourSet.id).order_by(NeighbourSet.imported_at.desc(),
+                                                                   NeighbourSet.id.desc())).scalar()
+        if set_id is None:
+            return pd.DataFrame(columns=["area_code", "neighbour_code", "neighbour_name", "rank", "closeness"])
+        rows = conn.execute(select(Neighbour.la_number, Neighbour.neighbour_la_number, Neighbour.neighbour_la_name,
+                                   Neighbour.rank, Neighbour.closeness)
+                            .where(Neighbour.set_id == set_id, Neighbour.la_number == la.la_number)).all()
+    df = pd.DataFrame(rows, columns=["la_number", "neighbour_la_number", "neighbour_name", "rank", "closeness"])
+    areas = areas if areas is not None else read_areas(engine)
+    code_by_number = areas.dropna(subset=["la_number"]).drop_duplicates("la_number", keep="last")
+    code_by_number = code_by_number.set_index(code_by_number["la_number"].astype(int))["area_code"]
+    df["neighbour_code"] = df["neighbour_la_number"].astype(int).map(code_by_number)
+    df["area_code"] = la.ons_code
+    return df.dropna(subset=["neighbour_code"])[["area_code", "neighbour_code", "neighbour_name", "rank", "closeness"]]
+
+
+def read_story(engine: Engine, indicator_id: str) -> tuple[dict | None, list[dict]]:
+    """The latest story behind the baseline and the action plan items for an indicator."""
+    with engine.connect() as conn:
+        story = conn.execute(select(CurveStory).where(CurveStory.indicator_id == indicator_id)
+                             .order_by(CurveStory.updated_at.desc(), CurveStory.id.desc())).first()
+        actions = conn.execute(select(ActionPlanItem).where(ActionPlanItem.indicator_id == indicator_id)
+                               .order_by(ActionPlanItem.due, ActionPlanItem.id)).all()
+    s = None
+    if story is not None:
+        st = story[0]
+        s = {"story": st.story, "partners": st.partners, "what_works": st.what_works,
+             "baseline_frozen_at": st.baseline_frozen_at, "author": st.author, "updated_at": st.updated_at}
+    acts = [{"action": a[0].action, "owner": a[0].owner, "due": a[0].due, "status": a[0].status} for a in actions]
+    return s, acts
+
+
+def load_dataset(engine: Engine, board: Board, library: Library, period=None, forecasts: bool = True) -> Dataset:
+    """Read everything the dataset needs from the store and build it."""
+    areas = read_areas(engine)
+    return build_dataset(
+        measures=read_measures(engine, board).drop(columns=["agency_code"]),
+        library=library,
+        board=board,
+        population=read_population(engine),
+        benchmarks=read_benchmarks(engine, library),
+        neighbours=read_neighbours(engine, board, areas),
+        areas=areas,
+        returns=return_status(engine, board),
+        period=period,
+        forecasts=forecasts,
+    )

@@ -1,0 +1,170 @@
+"""RAG ratings, direction of travel and the exceptions raised for the board each quarter.
+
+An exception is an indicator that needs the board's attention this quarter. Each carries the reasons it was
+raised, each with a stable code, a severity and a sentence a board member understands, so the PQA
+sub-group can agree or challenge it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from indicators.definitions import Indicator, Polarity, Unit
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "positive": 3}
+EXCEPTION_COLUMNS = ["indicator_id", "area_code", "period", "priority_id", "code", "severity", "sort_key", "sentence"]
+
+
+# --- RAG and travel ------------------------------------------------------------------------------------
+
+def rag_rating(values, target: float | None, tolerance: float | None, polarity: Polarity | str,
+               decimals: int | None = None) -> np.ndarray:
+    """Red/amber/green against a target: green meets it, amber misses by no more than the tolerance, red by more.
+
+    Empty where there is no target, no value, or the polarity is context. No tolerance means red on any miss.
+    With ``decimals`` the value is judged as it is displayed (22.04% against a 22% target is green), so the
+    board never reads "22.0%, short of the target of 22.0%".
+    """
+    v = np.asarray(values, dtype=float)
+    if decimals is not None:
+        v = np.round(v, decimals)
+    pol = Polarity(polarity)
+    if target is None or pol == Polarity.context:
+        return np.full(v.shape, "", dtype=object)
+    tol = tolerance or 0.0
+    shortfall = (target - v) if pol == Polarity.higher_better else (v - target)
+    return np.where(np.isnan(v), "", np.where(shortfall <= 0, "green", np.where(shortfall <= tol, "amber", "red")))
+
+
+def travel(change, polarity: Polarity | str, tolerance: float = 1e-9) -> np.ndarray:
+    """Direction of travel for a change: improving/worsening by polarity, up/down for context, no_change."""
+    c = np.asarray(change, dtype=float)
+    pol = Polarity(polarity)
+    if pol == Polarity.context:
+        up, down = "up", "down"
+    elif pol == Polarity.higher_better:
+        up, down = "improving", "worsening"
+    else:
+        up, down = "worsening", "improving"
+    return np.where(np.isnan(c), "", np.where(c > tolerance, up, np.where(c < -tolerance, down, "no_change")))
+
+
+def trend_run(values) -> tuple[str, int]:
+    """The current run of movement at the end of a series: (arrow, number of consecutive quarters it has lasted).
+
+    ↑ rising, ↓ falling, → unchanged; the length counts the quarter-on-quarter moves in the same direction
+    ending with the latest value; a missing latest value has no run.
+    """
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2 or not np.isfinite(v[-1]) or not np.isfinite(v[-2]):
+        return "", 0
+    d = np.sign(np.round(np.diff(v), 9))
+    last = d[-1]
+    n = 0
+    for x in d[::-1]:
+        if x != last or np.isnan(x):
+            break
+        n += 1
+    return {1.0: "↑", -1.0: "↓", 0.0: "→"}[float(last)], n
+
+
+# --- sentences -----------------------------------------------------------------------------------------
+
+def format_value(value: float | None, ind: Indicator) -> str:
+    """A value as the board reads it: "24.1%", "363.8 per 10,000", "1,234", "32.5 days"."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "no value"
+    if ind.unit == Unit.count:
+        return f"{value:,.0f}"
+    text = f"{value:,.{ind.decimals}f}"
+    return {Unit.percentage: f"{text}%", Unit.rate_per_10000: f"{text} per 10,000", Unit.days: f"{text} days"}[ind.unit]
+
+
+def spc_sentence(rule: str | None, direction: float, ind: Indicator) -> str:
+    """The SPC signal in plain English, e.g. "Re-referrals: seven quarters in a row above the average (a shift);
+    a cause for concern." (wording from ``indicators.spc.describe_rule``)."""
+    from indicators.spc import describe_rule
+
+    text = describe_rule(rule or "", direction, ind.polarity.improvement)
+    return f"{ind.label}: {text[:1].lower()}{text[1:]}."
+
+
+# --- exceptions ----------------------------------------------------------------------------------------
+
+def exception_reasons(row: pd.Series, ind: Indicator, data_flags: dict | None = None,
+                      bottom_quartile: bool = True) -> list[tuple[str, str, str]]:
+    """The reasons one indicator's latest row is an exception: a list of (code, severity, sentence).
+
+    ``row`` is a row of the dataset frame for the current period; ``data_flags`` says whether the agency's
+    return was late, revised, or had suppressed or missing inputs for this indicator.
+    """
+    reasons: list[tuple[str, str, str]] = []
+    flags = data_flags or {}
+    name = ind.label
+    value = row.get("value")
+    shown = format_value(value, ind)
+    status = row.get("status", "ok")
+    period = row.get("period", "")
+
+    if status == "missing" or flags.get("missing"):
+        reasons.append(("data-missing", "high", f"{name}: no figure for {period} — a measure was not returned."))
+    if status == "suppressed" or flags.get("suppressed"):
+        reasons.append(("data-suppressed", "low", f"{name}: a figure for {period} was returned suppressed, so the "
+                                                  "value cannot be shown."))
+    if flags.get("late"):
+        reasons.append(("data-late", "low", f"{name}: the return from {flags.get('agency_name', 'the agency')} for "
+                                            f"{period} arrived after its due date."))
+    if flags.get("revised"):
+        reasons.append(("data-revised", "low", f"{name}: {flags.get('agency_name', 'the agency')} resubmitted its "
+                                               f"return for {period} with changed figures."))
+    rag = row.get("rag") or ""
+    target = row.get("target")
+    if rag == "red":
+        reasons.append(("missed-target-red", "high", f"{name} is {shown}, worse than the target of "
+                                                     f"{format_value(target, ind)} by more than the tolerance."))
+    elif rag == "amber":
+        reasons.append(("missed-target-amber", "medium", f"{name} is {shown}, just short of the target of "
+                                                         f"{format_value(target, ind)} (within the tolerance)."))
+    pt = row.get("spc_point_type") or ""
+    if pt == "special_cause_concern":
+        reasons.append(("spc-concern", "high", spc_sentence(row.get("spc_rule"), _direction(row), ind)))
+    elif pt == "special_cause_improvement":
+        reasons.append(("spc-improvement", "positive", spc_sentence(row.get("spc_rule"), _direction(row), ind)))
+    if row.get("assurance") == "consistent_fail":
+        reasons.append(("assurance-fail", "high", f"{name}: the target of {format_value(target, ind)} lies outside "
+                                                  "the process limits on the wrong side, so it will not be met "
+                                                  "without a change to the system."))
+    nb = row.get("vs_neighbours")
+    if nb == "worse":
+        reasons.append(("worse-than-neighbours", "medium", f"{name} is {shown}, significantly worse than the "
+                                                           f"statistical neighbours' average of "
+                                                           f"{format_value(row.get('neighbours_mean'), ind)}."))
+    elif nb == "better":
+        reasons.append(("better-than-neighbours", "positive", f"{name} is {shown}, significantly better than the "
+                                                              f"statistical neighbours' average of "
+                                                              f"{format_value(row.get('neighbours_mean'), ind)}."))
+    if row.get("vs_england") == "worse":
+        reasons.append(("worse-than-england", "medium", f"{name} is {shown}, significantly worse than England "
+                                                        f"({format_value(row.get('england_value'), ind)})."))
+    if bottom_quartile and row.get("quartile") == "D":
+        reasons.append(("bottom-quartile", "medium", f"{name} is in the bottom quarter of local authorities."))
+    return reasons
+
+
+def _direction(row: pd.Series) -> float:
+    d = row.get("spc_direction")
+    if d is not None and np.isfinite(d) and d != 0:
+        return float(d)
+    v, m = row.get("value"), row.get("spc_mean")
+    try:
+        return 1.0 if float(v) >= float(m) else -1.0
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def sort_key(severity: str, code: str) -> int:
+    order = ["data-missing", "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
+             "worse-than-england", "bottom-quartile", "missed-target-amber", "data-late", "data-suppressed",
+             "data-revised", "spc-improvement", "better-than-neighbours"]
+    return SEVERITY_ORDER[severity] * 100 + (order.index(code) if code in order else 99)

@@ -1,0 +1,166 @@
+"""The multi-agency dataset built from the demo store: values, comparisons, forecasts and exceptions.
+
+Expected figures are worked out here from the demo's raw inputs (its returns as typed and its benchmark files),
+independently of the indicator library.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from etl.access import load_dataset, store_version
+from etl.demo import DEMO_USER, LAST, _number, build_demo, demo_returns
+from etl.store import make_engine
+from indicators.periods import Quarter
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, board, library):
+    work = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{work / 'demo.sqlite'}"
+    counts = build_demo(url, board, library, workdir=work)
+    engine = make_engine(url)
+    yield engine, work, counts
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def dataset(demo, board, library):
+    return load_dataset(demo[0], board, library)
+
+
+def _sum(measure, quarters, returns=None):
+    returns = returns or demo_returns()
+    agency = measure.split("_")[0]
+    return sum(_number(returns[q][agency][measure]) for q in quarters)
+
+
+def test_demo_went_in_through_the_loaders(demo):
+    engine, _, counts = demo
+    assert counts["returns"] == 95  # 8 agencies x 12 quarters, less the acute trust's missing latest return
+    assert counts["resubmission"] == "revised"
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from return_version")).scalar() == 96
+        assert conn.execute(text("select count(*) from return_version where not is_current")).scalar() == 1
+        assert conn.execute(text("select count(distinct loaded_by) from return_version")).scalar() == 1
+        assert conn.execute(text("select loaded_by from return_version limit 1")).scalar() == DEMO_USER
+
+
+def test_latest_period_and_rolling_value(dataset):
+    assert dataset.period == LAST
+    row = dataset.at().set_index("indicator_id").loc["rereferral_rate"]
+    window = [LAST - k for k in range(4)]
+    num, den = _sum("CSC_REREFERRALS", window), _sum("CSC_REFERRALS", window)
+    assert (row["numerator"], row["denominator"]) == (num, den)
+    assert row["value"] == pytest.approx(100 * num / den)
+    assert row["rag"] == "red" and row["status"] == "ok"
+
+
+def test_resubmitted_figures_are_the_ones_used(dataset):
+    prev = LAST - 1
+    row = dataset.series("missing_episodes").set_index("period").loc[prev.label]
+    assert row["value"] == _sum("POL_MISSING_EPISODES", [prev]) + 23
+
+
+def test_neighbour_comparison_matches_the_published_file(dataset, demo):
+    _, work, _ = demo
+    c1 = pd.read_csv(next((work / "benchmarks").glob("ees_cin_c1_*.csv")), dtype={"old_la_code": "Int64"})
+    nb = pd.read_csv(work / "benchmarks" / "harrowdale_neighbours_long.csv")
+    mine = nb[nb["la_number"] == 990]["neighbour_la_number"]
+    latest = c1["time_period"].max()
+    assert latest == 2026
+    vals = c1[(c1["time_period"] == latest) & c1["old_la_code"].isin(mine)]["rereferral_percent"].astype(float)
+    row = dataset.at().set_index("indicator_id").loc["rereferral_rate"]
+    assert row["comparator_year"] == 2026
+    assert row["neighbours_mean"] == pytest.approx(vals.mean())
+    assert row["neighbours_n"] == 10
+    eng = c1[(c1["time_period"] == latest) & (c1["geographic_level"] == "National")]["rereferral_percent"].iat[0]
+    assert row["england_value"] == pytest.approx(float(eng))
+    assert row["vs_neighbours"] == "worse" and row["quartile"] == "D"
+
+
+def test_stories_surface_as_exceptions(dataset):
+    ex = dataset.exceptions
+    def codes(ind, pid):
+        return set(ex[(ex["indicator_id"] == ind) & (ex["priority_id"] == pid)]["code"])
+    assert {"missed-target-red", "spc-concern", "worse-than-neighbours"} <= codes("rereferral_rate", "early_help")
+    assert {"missed-target-red", "spc-concern"} <= codes("assessments_45_days", "early_help")
+    assert "spc-improvement" in codes("return_home_interviews", "cse_missing")
+    assert codes("self_harm_admissions", "cse_missing") == {"data-missing"}
+    assert "data-late" in codes("children_missing_education", "cse_missing")
+    # most severe first within each priority
+    for _, g in ex.groupby("priority_id"):
+        assert list(g["sort_key"]) == sorted(g["sort_key"])
+    cur = dataset.at().set_index("indicator_id")
+    assert cur.loc["rereferral_rate", "exception_severity"] == "high"
+    assert "spc-concern" in cur.loc["rereferral_rate", "exception_codes"].split(";")
+
+
+def test_suppressed_small_counts_are_never_zero(dataset):
+    s = dataset.series("cse_crimes", forecast=False)
+    raw = demo_returns()
+    suppressed = [q.label for q in sorted(raw) if raw[q]["POL"]["POL_CSE_CRIMES"] == "<5"]
+    assert suppressed, "the demo should have suppressed small counts"
+    rows = s.set_index("period").loc[suppressed]
+    assert (rows["status"] == "suppressed").all() and rows["value"].isna().all()
+
+
+def test_forecast_rows(dataset):
+    s = dataset.series("rereferral_rate")
+    fc = s[s["is_forecast"]]
+    assert list(fc["period"]) == [(LAST + k).label for k in range(1, 5)]
+    assert fc["forecast"].notna().all() and (fc["forecast_lo95"] <= fc["forecast_lo80"]).all()
+    assert (fc["forecast_hi80"] <= fc["forecast_hi95"]).all()
+    assert fc["forecast_method"].iat[0] and fc["forecast_method"].iat[0] == s["forecast_method"].iat[0]
+
+
+def test_spc_icons_for_the_shift(dataset):
+    row = dataset.at().set_index("indicator_id").loc["assessments_45_days"]
+    assert row["variation"] == "special_cause_concern"
+    assert row["trial_limits"]  # 12 quarters: fewer than 13 points
+
+
+def test_deterministic(demo, board, library, dataset):
+    again = load_dataset(demo[0], board, library)
+    pd.testing.assert_frame_equal(again.frame, dataset.frame)
+    pd.testing.assert_frame_equal(again.exceptions, dataset.exceptions)
+
+
+def test_store_version_changes_with_data(demo, board, library):
+    engine = demo[0]
+    before = store_version(engine)
+    assert before == store_version(engine)
+    from sqlalchemy.orm import Session
+
+    from etl.store import CurveStory
+
+    with Session(engine) as s, s.begin():
+        s.add(CurveStory(indicator_id="cla_rate", story="test", author="test"))
+    assert store_version(engine) != before
+
+
+def test_one_quarter_of_data(library, board):
+    from indicators.dataset import build_dataset
+
+    m = pd.DataFrame([("E06099001", "2026-27 Q1", "CSC_REFERRALS", 1000, "ok"),
+                      ("E06099001", "2026-27 Q1", "CSC_REREFERRALS", 210, "ok")],
+                     columns=["area_code", "period", "measure", "value", "status"])
+    ds = build_dataset(m, library, board)
+    assert ds.period == Quarter(2026, 1)
+    row = ds.at().set_index("indicator_id").loc["rereferral_rate"]
+    assert row["status"] == "partial" and np.isnan(row["value"])
+    assert set(ds.exceptions["code"]) == {"data-missing"}
+
+
+def test_same_dataset_on_postgresql(postgres_url, board, library, dataset, tmp_path):
+    build_demo(postgres_url, board, library, workdir=tmp_path)
+    engine = make_engine(postgres_url)
+    try:
+        pg = load_dataset(engine, board, library)
+    finally:
+        engine.dispose()
+    pd.testing.assert_frame_equal(pg.frame, dataset.frame, check_dtype=False)

@@ -1,0 +1,83 @@
+"""RAG, direction of travel, trend runs and exception reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from indicators.exceptions import exception_reasons, format_value, rag_rating, sort_key, travel, trend_run
+
+
+def test_rag_by_polarity_and_tolerance():
+    assert list(rag_rating([20, 21.5, 23, np.nan], 20, 2, "lower_better")) == ["green", "amber", "red", ""]
+    assert list(rag_rating([90, 84, 83.9], 88, 4, "higher_better")) == ["green", "amber", "red"]
+    assert list(rag_rating([5], None, None, "higher_better")) == [""]
+    assert list(rag_rating([5], 3, 1, "context")) == [""]
+
+
+def test_travel_and_trend_run():
+    assert list(travel([1.0, -1.0, 0.0, np.nan], "lower_better")) == ["worsening", "improving", "no_change", ""]
+    assert list(travel([1.0], "context")) == ["up"]
+    assert trend_run([1, 2, 3, 3.5, 4]) == ("↑", 4)
+    assert trend_run([5, 4, 4.5, 3, 2]) == ("↓", 2)
+    assert trend_run([1, 1]) == ("→", 1)
+    assert trend_run([1, np.nan]) == ("", 0)
+
+
+def test_reasons_name_what_happened(library):
+    ind = library.indicator("rereferral_rate")
+    row = pd.Series({"period": "2026-27 Q2", "value": 25.04, "status": "ok", "rag": "red", "target": 20.0,
+                     "spc_point_type": "special_cause_concern", "spc_rule": "trend", "spc_direction": 1.0,
+                     "assurance": "consistent_fail", "vs_neighbours": "worse", "neighbours_mean": 21.3,
+                     "vs_england": "similar", "quartile": "D"})
+    reasons = exception_reasons(row, ind, {"late": True, "agency_name": "Children's Social Care"})
+    codes = [c for c, _, _ in reasons]
+    assert codes == ["data-late", "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
+                     "bottom-quartile"]
+    sentences = dict((c, s) for c, _, s in reasons)
+    assert sentences["missed-target-red"] == ("Re-referrals is 25.0%, worse than the target of 20.0% by more than "
+                                             "the tolerance.")
+    assert sentences["spc-concern"] == "Re-referrals: six consecutive rises (a trend of seven quarters); a cause for concern."
+    assert "21.3%" in sentences["worse-than-neighbours"]
+    assert sorted(codes, key=lambda c: sort_key(dict((c, s) for c, s, _ in reasons)[c], c))[0] == "missed-target-red"
+
+
+def test_positive_exceptions(library):
+    ind = library.indicator("return_home_interviews")
+    row = pd.Series({"period": "2026-27 Q2", "value": 84.0, "status": "ok", "rag": "green", "target": 80.0,
+                     "spc_point_type": "special_cause_improvement", "spc_rule": "shift", "spc_direction": 1.0,
+                     "vs_neighbours": "better", "neighbours_mean": 70.0})
+    reasons = exception_reasons(row, ind)
+    assert [(c, s) for c, s, _ in reasons] == [("spc-improvement", "positive"), ("better-than-neighbours", "positive")]
+
+
+def test_missing_and_suppressed(library):
+    ind = library.indicator("self_harm_admissions")
+    reasons = exception_reasons(pd.Series({"period": "2026-27 Q2", "value": np.nan, "status": "missing"}), ind)
+    assert [c for c, _, _ in reasons] == ["data-missing"]
+
+
+def test_format_value(library):
+    assert format_value(1234.4, library.indicator("missing_episodes")) == "1,234"
+    assert format_value(363.84, library.indicator("cin_rate")) == "363.8 per 10,000"
+    assert format_value(np.nan, library.indicator("cin_rate")) == "no value"
+    assert format_value(32.46, library.indicator("assessment_duration")) == "32.5 days"
+
+
+def test_vectorised_trend_runs_match_the_single_series_rule():
+    from indicators.dataset import trend_runs
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for s in range(40):
+        v = np.round(rng.normal(0, 1, 12), 0)
+        v[rng.integers(0, 12)] = np.nan
+        rows += [(f"i{s % 3}", f"a{s}", i, x) for i, x in enumerate(v)]
+    f = pd.DataFrame(rows, columns=["indicator_id", "area_code", "period_index", "value"])
+    f = f.sort_values(["indicator_id", "area_code", "period_index"]).reset_index(drop=True)
+    f["change_quarter"] = f["value"] - f.groupby(["indicator_id", "area_code"])["value"].shift(1)
+    arrows, lengths = trend_runs(f)
+    for _, g in f.groupby(["indicator_id", "area_code"]):
+        vals = g["value"].to_numpy()
+        for k, ix in enumerate(g.index):
+            assert (arrows[ix], lengths[ix]) == trend_run(vals[: k + 1])
