@@ -544,3 +544,14 @@ def test_command_exit_codes_for_bad_files_and_usage(engine, db_url, tmp_path):
 def test_commands_need_an_initialised_store(tmp_path, shared_dfe):
     res = _oba(f"sqlite:///{tmp_path / 'none.sqlite'}", "benchmarks", "import", str(shared_dfe / D3))
     assert res.exit_code == 1 and "run `oba init` first" in res.output
+
+
+def test_two_imports_at_once_queue_rather_than_collide(engine, shared_dfe):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: import_ees(engine, [shared_dfe / D3], "analyst")[0], range(2)))
+    assert sorted(r.outcome for r in results) == ["imported", "unchanged"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(BenchmarkValue.__table__)).scalar() == 6396
+        assert conn.execute(select(func.count()).select_from(BenchmarkRelease.__table__)).scalar() == 1
