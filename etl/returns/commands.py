@@ -252,7 +252,7 @@ def status_cmd(app: AppContext, periods: tuple[str, ...], all_periods: bool, age
                 bits.append(f"no return; it was due on {_long_date(r.due_date)}")
             else:
                 if r.late:
-                    bits.append(f"received {r.days_late} day{'s' * (r.days_late != 1)} late")
+                    bits.append(f"received {_count(int(r.days_late), 'day')} late")
                 if r.revised:
                     bits.append(f"version {r.version} of {r.versions}")
                 if r.missing_measures:

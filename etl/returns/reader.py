@@ -326,7 +326,9 @@ class _Checker:
         h, code_col, value_col, note_col = header
 
         # Cells merged across rows in the Code or Value column: one entry standing for several measures.
+        # The rows are reported once, as a whole, and their measures taken as present but unusable.
         covered: set[int] = set()
+        seen: dict[str, str] = {}
         for r1, c1, r2, c2 in grid.scan.merges:
             r1, c1, r2, c2 = r1 - 1, c1 - 1, r2 - 1, c2 - 1
             if r2 <= h or r1 == r2 or not (c1 <= code_col <= c2 or c1 <= value_col <= c2):
@@ -334,12 +336,17 @@ class _Checker:
             r1 = max(r1, h + 1)
             codes = [str(grid.get(r, code_col)).strip() for r in range(r1, r2 + 1) if grid.get(r, code_col)]
             which = f" (measures {', '.join(codes)})" if codes else ""
-            res.add("merged-cells", f"cells {_ref(r1, c1)}:{_ref(r2, c2)} are merged across rows {r1 + 1} to "
-                    f"{r2 + 1}{which}, so one entry stands for several measures; unmerge them and give each "
-                    "measure its own figure", sheet=sheet, cell=f"{_ref(r1, c1)}:{_ref(r2, c2)}"[:16])
-            covered.update(range(r1 + 1, r2 + 1))
+            span = f"{_ref(r1, c1)}:{_ref(r2, c2)}"
+            res.add("merged-cells", f"cells {span} are merged across rows {r1 + 1} to {r2 + 1}{which}, so one "
+                    "entry stands for several measures; unmerge them and give each measure its own figure",
+                    sheet=sheet, cell=span[:16])
+            for r in range(r1, r2 + 1):
+                covered.add(r)
+                code = _code(grid.get(r, code_col))
+                if code in library.measures and code not in seen:
+                    seen[code] = _ref(r, code_col)
+                    res.values[code] = ParsedValue(code, None, "blank", cell=_ref(r, value_col), valid=False)
 
-        seen: dict[str, str] = {}
         for r in range(h + 1, len(grid.rows)):
             if r in covered:
                 continue

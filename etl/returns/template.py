@@ -49,6 +49,8 @@ _INSTRUCTIONS = [
     "require it, type c instead (suppressed).",
     "If you cannot supply a figure, leave the Value cell blank and say why in the Note cell. Do not type "
     "n/a, TBC or 0 for 'not known'.",
+    "The Contact (yellow, on this sheet) is who the partnership should ask about these figures; change it if "
+    "needed.",
     "Use the Note cell to explain anything unusual (a change of recording, a system problem, a sharp rise).",
     "Last quarter's figure, as the partnership holds it, is shown for reference. If it was wrong, say so in "
     "the Note and send a corrected return for that quarter.",
@@ -108,8 +110,6 @@ def _about_sheet(ws, board: Board, agency, quarter: Quarter, contact: str | None
         if label == L.CONTACT_LABEL:
             b.fill = _INPUT_FILL
             b.protection = _UNLOCKED
-            ws.cell(n, 3, "← who to ask about these figures (you may change it)").font = Font(italic=True,
-                                                                                           color="595959")
     start = 4 + len(rows) + 1
     ws.cell(start, 1, "How to fill it in").font = Font(bold=True, size=13, color=_NAVY)
     for k, text in enumerate(_INSTRUCTIONS, start=1):
