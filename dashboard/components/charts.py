@@ -1,0 +1,323 @@
+"""Chart figures, built as plain Plotly dictionaries (fast to make, no validation pass on every call).
+
+Colours: Okabe–Ito, chosen to stay distinct for colour-blind viewers and dark enough (at least 3:1 on white)
+for lines on a projector; SPC uses the NHS Making Data Count colours with a different marker *shape* per kind
+of point. Lines also differ by dash, and the important values are written on the chart, so nothing depends on
+hovering. Every chart is shown with a one-sentence summary (``dashboard.summaries``) under it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from dashboard.components.icons import MDC
+from dashboard.formatting import format_indicator_value, is_number, unit_suffix
+from indicators.definitions import Indicator, Polarity, Unit
+from indicators.periods import Quarter
+
+THIS_AREA = "#0072B2"  # blue
+NEIGHBOURS = "#D55E00"  # vermilion
+ENGLAND = "#000000"
+REGION = "#6A3D9A"  # dark purple
+TARGET = "#007A5A"  # dark bluish green
+OTHERS = "#767676"  # grey, 4.5:1 on white
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+
+SPC_STYLE = {
+    "common_cause": (MDC["common_cause"], "circle", 9),
+    "special_cause_improvement": (MDC["improvement"], "circle", 15),
+    "special_cause_concern": (MDC["concern"], "diamond", 16),
+    "special_cause_neutral_high": (MDC["neutral"], "square", 13),
+    "special_cause_neutral_low": (MDC["neutral"], "square", 13),
+}
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+STATIC_CONFIG = {"staticPlot": True, "responsive": True}
+
+
+def _f(x: Any) -> float | None:
+    return float(x) if is_number(x) else None
+
+
+def axis_title(ind: Indicator) -> str:
+    return {Unit.percentage: "Per cent", Unit.rate_per_10000: "Per 10,000 children", Unit.days: "Days",
+            Unit.count: "Number"}[ind.unit]
+
+
+def _layout(height: int = 380, **extra: Any) -> dict:
+    base = {
+        "font": {"family": FONT, "size": 16, "color": "#1a1a1a"},
+        "margin": {"l": 70, "r": 30, "t": 50, "b": 70},
+        "height": height,
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "showlegend": True,
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 15}},
+        "xaxis": {"showgrid": False, "linecolor": "#333333", "ticks": "outside", "type": "category",
+                  "automargin": True},
+        "yaxis": {"gridcolor": "#E0E0E0", "linecolor": "#333333", "zeroline": False, "automargin": True},
+        "hovermode": "closest",
+    }
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            base[k] = {**base[k], **v}
+        else:
+            base[k] = v
+    return base
+
+
+def _line(x, y, name, colour, dash="solid", width=3, **kw) -> dict:
+    return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name,
+            "line": {"color": colour, "dash": dash, "width": width}, **kw}
+
+
+def _labels(rows: Sequence[dict]) -> list[str]:
+    return [Quarter.parse(r["period"]).short for r in rows]
+
+
+def _value_text(ind: Indicator, value: Any) -> str:
+    return format_indicator_value(value, ind, short=True)
+
+
+# --- turn the curve: the baseline ------------------------------------------------------------------------
+
+def baseline_figure(ind: Indicator, history: Sequence[dict], forecast: Sequence[dict],
+                    highlight: str | None = None) -> dict:
+    """History, the forecast with its 80% and 95% ranges, the target, the neighbours' average and England."""
+    x_hist = _labels(history)
+    x_fc = _labels(forecast)
+    y = [_f(r.get("value")) for r in history]
+    data: list[dict] = []
+    fc = [r for r in forecast if is_number(r.get("forecast"))]
+    if fc:
+        xs = [Quarter.parse(r["period"]).short for r in fc]
+        last_x = [x for x, v in zip(x_hist, y, strict=True) if v is not None][-1:] if any(v is not None for v in y) else []
+        last_y = [v for v in y if v is not None][-1:]
+        for level, alpha in (("95", 0.13), ("80", 0.28)):
+            lo = [_f(r.get(f"forecast_lo{level}")) for r in fc]
+            hi = [_f(r.get(f"forecast_hi{level}")) for r in fc]
+            if any(v is None for v in lo + hi):
+                continue
+            data.append({"type": "scatter", "mode": "lines", "x": last_x + xs + xs[::-1] + last_x,
+                         "y": last_y + hi + lo[::-1] + last_y, "fill": "toself",
+                         "fillcolor": f"rgba(0,114,178,{alpha})", "line": {"width": 0},
+                         "name": f"{level}% forecast range", "hoverinfo": "skip"})
+        data.append(_line(last_x + xs, last_y + [_f(r["forecast"]) for r in fc], "Forecast if nothing changes",
+                          THIS_AREA, "dash", 3, mode="lines+markers",
+                          marker={"symbol": "circle-open", "size": 9, "color": THIS_AREA}))
+    data.append({"type": "scatter", "mode": "lines+markers+text", "x": x_hist, "y": y, "name": "Actual",
+                 "line": {"color": THIS_AREA, "width": 4}, "marker": {"size": 9, "color": THIS_AREA},
+                 "text": [(_value_text(ind, v) if i == len(y) - 1 else "") for i, v in enumerate(y)],
+                 "textposition": "top center", "textfont": {"size": 16, "color": "#1a1a1a"}, "cliponaxis": False})
+    all_rows = list(history) + list(forecast)
+    all_x = x_hist + x_fc
+    target = [_f(r.get("target")) for r in all_rows]
+    if any(t is not None for t in target):
+        data.append(_line(all_x, target, "Target", TARGET, "longdash", 3))
+    for col, name, colour, dash in (("neighbours_mean", "Neighbours' average", NEIGHBOURS, "dash"),
+                                    ("england_value", "England", ENGLAND, "dot")):
+        vals = [_f(r.get(col)) for r in history]
+        if any(v is not None for v in vals):
+            data.append(_line(x_hist, vals, name, colour, dash, 3, connectgaps=True, mode="lines+markers",
+                              marker={"size": 7, "color": colour}))
+    shapes = []
+    if highlight and highlight in x_hist:
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": highlight, "x1": highlight,
+                       "y0": 0, "y1": 1, "line": {"color": "#555555", "width": 1, "dash": "dot"}})
+    return {"data": data, "layout": _layout(
+        420, xaxis={"categoryorder": "array", "categoryarray": all_x, "title": {"text": "Quarter"}, "tickangle": -45},
+        yaxis={"title": {"text": axis_title(ind)}, "rangemode": "tozero" if ind.unit != Unit.percentage else "normal"},
+        shapes=shapes)}
+
+
+# --- SPC ----------------------------------------------------------------------------------------------
+
+def spc_figure(ind: Indicator, history: Sequence[dict]) -> dict:
+    """An XmR chart: values coloured and shaped by point type, the mean and the process limits."""
+    rows = list(history)
+    x = _labels(rows)
+    y = [_f(r.get("value")) for r in rows]
+    data: list[dict] = [_line(x, y, "Value", "#5A5A5A", "solid", 2, connectgaps=False, hoverinfo="skip",
+                              showlegend=False)]
+    types = [str(r.get("spc_point_type") or "common_cause") for r in rows]
+    names = {"common_cause": "Common cause", "special_cause_improvement": "Improvement",
+             "special_cause_concern": "Concern", "special_cause_neutral_high": "Unusually high",
+             "special_cause_neutral_low": "Unusually low"}
+    for kind, (colour, symbol, size) in SPC_STYLE.items():
+        pts = [(xi, yi) for xi, yi, t in zip(x, y, types, strict=True) if t == kind and yi is not None]
+        if not pts and kind != "common_cause":
+            continue
+        data.append({"type": "scatter", "mode": "markers", "x": [p[0] for p in pts], "y": [p[1] for p in pts],
+                     "name": names[kind], "marker": {"color": colour, "symbol": symbol, "size": size,
+                                                     "line": {"color": "#1a1a1a", "width": 1}}})
+    mean = [_f(r.get("spc_mean")) for r in rows]
+    lpl = [_f(r.get("spc_lpl")) for r in rows]
+    upl = [_f(r.get("spc_upl")) for r in rows]
+    data.append(_line(x, mean, "Average", "#1a1a1a", "solid", 2))
+    if any(v is not None for v in upl):
+        data.append(_line(x, upl, "Process limits", "#1a1a1a", "dash", 2))
+        data.append(_line(x, lpl, "Lower process limit", "#1a1a1a", "dash", 2, showlegend=False))
+    target = [_f(r.get("target")) for r in rows]
+    if any(t is not None for t in target):
+        data.append(_line(x, target, "Target", TARGET, "longdash", 3))
+    annotations = []
+    if rows and bool(rows[-1].get("trial_limits")):
+        annotations.append({"xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "xanchor": "right",
+                            "yanchor": "bottom", "showarrow": False, "text": "Trial limits (fewer than 13 points)",
+                            "font": {"size": 14, "color": "#1a1a1a"}, "bgcolor": "#FFF3CD", "borderpad": 3})
+    known = [(xi, yi) for xi, yi in zip(x, y, strict=True) if yi is not None]
+    if known:
+        annotations.append({"x": known[-1][0], "y": known[-1][1], "xref": "x", "yref": "y", "showarrow": False,
+                            "yshift": 18, "text": _value_text(ind, known[-1][1]), "font": {"size": 16}})
+    return {"data": data, "layout": _layout(
+        420, xaxis={"categoryorder": "array", "categoryarray": x, "title": {"text": "Quarter"}, "tickangle": -45},
+        yaxis={"title": {"text": axis_title(ind)}}, annotations=annotations,
+        legend={"y": 1.08})}
+
+
+# --- benchmarking -------------------------------------------------------------------------------------
+
+def ranked_comparators(ind: Indicator, comp_rows: Sequence[dict]) -> list[dict]:
+    """This area and its neighbours, best first by polarity (highest first for context indicators)."""
+    rows = [r for r in comp_rows if r.get("role") in ("self", "neighbour")]
+    with_value = [r for r in rows if is_number(r.get("value"))]
+    without = [r for r in rows if not is_number(r.get("value"))]
+    reverse = ind.polarity != Polarity.lower_better
+    with_value.sort(key=lambda r: float(r["value"]), reverse=reverse)
+    out = []
+    for r in with_value + without:
+        out.append({**r, "is_self": r.get("role") == "self"})
+    return out
+
+
+def benchmark_figure(ind: Indicator, ranked: Sequence[dict], names: dict[str, str],
+                     england: Any = None, region: Any = None, region_name: str = "Region") -> dict:
+    """Horizontal bars, best at the top, this area highlighted; England and the region as labelled lines.
+
+    Each value is written in a column to the right of the bars, clear of the reference lines.
+    """
+    rows = [r for r in ranked if is_number(r.get("value"))][::-1]  # plotly draws the first bar at the bottom
+    labels = [names.get(r["area_code"], r.get("area_name") or r["area_code"]) + (" (this area)" if r["is_self"] else "")
+              for r in rows]
+    values = [float(r["value"]) for r in rows]
+    top = max(values + [float(v) for v in (england, region) if is_number(v)], default=1.0)
+    data: list[dict] = [{"type": "bar", "orientation": "h", "y": labels, "x": values, "marker": {
+        "color": [THIS_AREA if r["is_self"] else "#A0A0A0" for r in rows],
+        "line": {"color": ["#1a1a1a" if r["is_self"] else "#767676" for r in rows], "width": 1.5},
+        "pattern": {"shape": ["/" if r["is_self"] else "" for r in rows], "fgcolor": "#FFFFFF", "size": 8}},
+        "name": "Areas", "showlegend": False, "hovertemplate": "%{y}: %{x}<extra></extra>"}]
+    annotations = [{"xref": "paper", "yref": "y", "x": 1.0, "y": lab, "xanchor": "right", "showarrow": False,
+                    "text": f"<b>{_value_text(ind, v)}</b>" if r["is_self"] else _value_text(ind, v),
+                    "font": {"size": 15}} for lab, v, r in zip(labels, values, rows, strict=True)]
+    shapes = []
+    for value, name, colour, dash in ((england, "England", ENGLAND, "dot"), (region, region_name, REGION, "dashdot")):
+        if not is_number(value):
+            continue
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": float(value), "x1": float(value),
+                       "y0": 0, "y1": 1, "line": {"color": colour, "width": 3, "dash": dash}})
+        data.append(_line([None], [None], f"{name} {_value_text(ind, value)}", colour, dash, 3))
+    return {"data": data, "layout": _layout(
+        max(300, 40 * len(rows) + 130), showlegend=True,
+        margin={"l": 10, "r": 20, "t": 50, "b": 50},
+        xaxis={"type": "linear", "showgrid": True, "gridcolor": "#E0E0E0", "range": [0, top * 1.05],
+               "domain": [0, 0.86], "title": {"text": axis_title(ind)}},
+        yaxis={"type": "category", "automargin": True, "gridcolor": "#FFFFFF"},
+        shapes=shapes, annotations=annotations, bargap=0.25)}
+
+
+def funnel_figure(ind: Indicator, comp_rows: Sequence[dict], england: Any, names: dict[str, str],
+                  limits: dict[str, list[float]] | None = None) -> dict:
+    """Every local authority by size (denominator) and value, with England's 95% and 99.8% funnel limits."""
+    las = [r for r in comp_rows if r.get("role") in ("self", "neighbour", "la")
+           and is_number(r.get("value")) and is_number(r.get("denominator")) and float(r["denominator"]) > 0]
+    data: list[dict] = []
+    if limits:
+        xs = limits["x"]
+        for key, name, dash in (("hi998", "99.8% limits", "dot"), ("hi95", "95% limits", "dash")):
+            lo_key = key.replace("hi", "lo")
+            data.append(_line(xs, limits[key], name, "#333333", dash, 2, hoverinfo="skip"))
+            data.append(_line(xs, limits[lo_key], name, "#333333", dash, 2, hoverinfo="skip", showlegend=False))
+        if is_number(england):
+            data.append(_line([xs[0], xs[-1]], [float(england)] * 2, f"England {_value_text(ind, england)}",
+                              ENGLAND, "solid", 2))
+    for role, name, colour, symbol, size in (("la", "Other local authorities", "#8C8C8C", "circle", 8),
+                                             ("neighbour", "Statistical neighbours", NEIGHBOURS, "diamond", 12),
+                                             ("self", "This area", THIS_AREA, "star", 22)):
+        pts = [r for r in las if r.get("role") == role]
+        if not pts:
+            continue
+        data.append({"type": "scatter", "mode": "markers+text" if role == "self" else "markers",
+                     "x": [float(r["denominator"]) for r in pts], "y": [float(r["value"]) for r in pts],
+                     "name": name, "marker": {"color": colour, "symbol": symbol, "size": size,
+                                              "line": {"color": "#1a1a1a", "width": 1}},
+                     "text": [names.get(r["area_code"], r.get("area_name", "")) for r in pts] if role == "self" else None,
+                     "textposition": "top center", "textfont": {"size": 16},
+                     "hovertext": [names.get(r["area_code"], r.get("area_name", "")) for r in pts],
+                     "hoverinfo": "text+x+y", "cliponaxis": False})
+    denom = "Children aged 0 to 17" if ind.unit == Unit.rate_per_10000 else "Number of cases (denominator)"
+    return {"data": data, "layout": _layout(
+        420, xaxis={"type": "log", "title": {"text": denom}, "showgrid": True, "gridcolor": "#EEEEEE"},
+        yaxis={"title": {"text": axis_title(ind)}})}
+
+
+def funnel_limits_for(ind: Indicator, england: Any, denominators: Sequence[float]) -> dict[str, list[float]] | None:
+    """England's funnel limits over the range of the areas' denominators (95% and 99.8%)."""
+    from indicators.intervals import funnel_limits
+
+    d = np.asarray([float(x) for x in denominators if is_number(x) and float(x) > 0])
+    if not is_number(england) or not len(d) or ind.unit not in (Unit.percentage, Unit.rate_per_10000):
+        return None
+    xs = np.geomspace(max(d.min() * 0.8, 1.0), d.max() * 1.2, 60)
+    kind, per = ("proportion", 100.0) if ind.unit == Unit.percentage else ("rate", 10_000.0)
+    out = {"x": xs.tolist()}
+    for level, tag in ((0.95, "95"), (0.998, "998")):
+        lo, hi = funnel_limits(float(england), xs, level=level, kind=kind, per=per)
+        out[f"lo{tag}"] = np.asarray(lo, dtype=float).tolist()
+        out[f"hi{tag}"] = np.asarray(hi, dtype=float).tolist()
+    return out
+
+
+# --- small multiples ----------------------------------------------------------------------------------
+
+def sparkline_figure(ind: Indicator, history: Sequence[dict]) -> dict:
+    """A small trend line (no axes, nothing to hover); ``sparkline_title`` gives its end values in words."""
+    rows = list(history)
+    x = _labels(rows)
+    y = [_f(r.get("value")) for r in rows]
+    data = [_line(x, y, "Value", THIS_AREA, "solid", 3, mode="lines+markers", marker={"size": 6})]
+    target = [_f(r.get("target")) for r in rows]
+    if any(t is not None for t in target):
+        data.append(_line(x, target, "Target", TARGET, "longdash", 2))
+    known = [(xi, yi) for xi, yi in zip(x, y, strict=True) if yi is not None]
+    if known:
+        data.append({"type": "scatter", "mode": "markers", "x": [known[-1][0]], "y": [known[-1][1]],
+                     "marker": {"size": 11, "color": THIS_AREA, "line": {"color": "#1a1a1a", "width": 1.5}},
+                     "name": "Latest"})
+    return {"data": data, "layout": _layout(
+        110, showlegend=False, margin={"l": 8, "r": 8, "t": 6, "b": 6},
+        xaxis={"visible": False, "categoryorder": "array", "categoryarray": x},
+        yaxis={"visible": False})}
+
+
+def sparkline_title(ind: Indicator, history: Sequence[dict]) -> str:
+    """"Trend: 155 in 2023-24 Q3 → 147 in 2026-27 Q2", so the line's ends can be read without axes."""
+    known = [r for r in history if is_number(r.get("value"))]
+    if not known:
+        return "Trend: no values yet"
+    first, last = known[0], known[-1]
+    if first is last:
+        return f"Trend: {_value_text(ind, last['value'])} in {last['period']}"
+    return (f"Trend: {_value_text(ind, first['value'])} in {first['period']} → "
+            f"{_value_text(ind, last['value'])} in {last['period']}")
+
+
+def suffix_for(ind: Indicator) -> str:
+    return unit_suffix(ind.unit).strip()

@@ -1,0 +1,69 @@
+"""The summary matrix: one row per indicator, exceptions first, in the Making Data Count style."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard.components.badges import comparison_badge, rag_badge, status_badge, travel_text
+from dashboard.components.icons import assurance_icon, variation_icon
+from dashboard.data import MatrixRow
+from dashboard.formatting import EXCEPTION_SHORT, format_indicator_value, word
+
+HEADERS = [
+    ("Indicator", "Indicator, and why it is an exception"),
+    ("Value", "Value this quarter"),
+    ("Variation", "SPC variation icon"),
+    ("Assurance", "SPC assurance icon: will the target be met?"),
+    ("Target", "RAG rating against the target"),
+    ("Neighbours", "Compared with the statistical neighbours' average"),
+    ("England", "Compared with England"),
+    ("Since last quarter", "Direction of travel since the previous quarter"),
+    ("Data", "Data status"),
+]
+
+_DATA_FLAGS = {"data-late": "Late", "data-revised": "Revised"}
+
+
+def _reason_line(mr: MatrixRow) -> html.Div | None:
+    if not mr.reasons:
+        return None
+    parts = []
+    if mr.is_exception:
+        parts.append(html.Span("Exception", className="flag flag-exception"))
+    elif mr.good_news:
+        parts.append(html.Span("Good news", className="flag flag-good"))
+    shown = mr.attention or mr.good_news
+    parts.append(html.Span(", ".join(word(EXCEPTION_SHORT, r.code) for r in shown), className="reasons-short"))
+    return html.Div(parts, className="reason-line")
+
+
+def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
+    ind, row = mr.indicator, mr.row or {}
+    status = row.get("status", "missing" if not row else "ok")
+    flags = [label for code, label in _DATA_FLAGS.items() if any(r.code == code for r in mr.reasons)]
+    value = format_indicator_value(row.get("value"), ind, status, short=True) if row else "no data"
+    cls = "row-exception" if mr.is_exception else ("row-good" if mr.good_news else "")
+    return html.Tr([
+        html.Th([dcc.Link(ind.label, href=href, className="indicator-link stretched-link"), _reason_line(mr)],
+                scope="row", className="col-indicator"),
+        html.Td(value, className=f"col-value{' value-suppressed' if status in ('suppressed', 'missing') else ''}"),
+        html.Td(variation_icon(row.get("spc_point_type") or row.get("variation"), ind.polarity) if row else "–",
+                className="col-icon"),
+        html.Td(assurance_icon(row.get("assurance")), className="col-icon"),
+        html.Td(rag_badge(row.get("rag")), className="col-rag"),
+        html.Td(comparison_badge(row.get("vs_neighbours"), "the neighbours", compact=True), className="col-cmp"),
+        html.Td(comparison_badge(row.get("vs_england"), "England", compact=True), className="col-cmp"),
+        html.Td(travel_text(row.get("travel_quarter"), row.get("trend_arrow")), className="col-travel"),
+        html.Td(status_badge(status, flags), className="col-data"),
+    ], className=f"matrix-row {cls}".strip())
+
+
+def summary_matrix(rows: list[MatrixRow], caption: str, href_for) -> html.Div:
+    """A table of indicators; ``href_for(indicator_id)`` gives each row's link."""
+    head = html.Thead(html.Tr([html.Th(h, scope="col", title=t, className=f"h-{i}")
+                               for i, (h, t) in enumerate(HEADERS)]))
+    body = html.Tbody([matrix_row(mr, href_for(mr.indicator.id)) for mr in rows])
+    return html.Div(
+        html.Table([html.Caption(caption, className="visually-hidden"), head, body],
+                   className="table matrix align-middle mb-0"),
+        className="table-responsive matrix-wrap")

@@ -1,0 +1,150 @@
+"""Tables with proper headers: an indicator's data, its definition, its story and action plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.components.badges import rag_badge
+from dashboard.formatting import (
+    POINT_TYPE_SHORT,
+    POLARITY_WORDS,
+    STATUS_WORDS,
+    format_indicator_value,
+    is_number,
+    number,
+    word,
+    year_label,
+)
+from indicators.definitions import Indicator, Unit
+
+
+def _count(x: Any, status: str, decimals: int = 0) -> str:
+    if status == "suppressed" and not is_number(x):
+        return "suppressed"
+    if not is_number(x):
+        return "–"
+    return number(x, 0 if float(x).is_integer() else decimals)
+
+
+def data_table(ind: Indicator, history: list[dict], highlight: str | None = None) -> html.Div:
+    """Every quarter's figures, newest first; suppressed values say so and small numbers are marked."""
+    heads = ["Quarter", "Numerator", "Denominator", "Value", "95% interval", "Data", "Target", "SPC",
+             "Neighbours' average", "England"]
+    if ind.unit == Unit.count:
+        heads.remove("Denominator")
+    rows = []
+    small = False
+    for r in sorted(history, key=lambda r: r["period_index"], reverse=True):
+        status = str(r.get("status") or "ok")
+        value = format_indicator_value(r.get("value"), ind, status)
+        if bool(r.get("display_suppressed")) and status == "ok":
+            value += " *"
+            small = True
+        interval = (f"{format_indicator_value(r['lower'], ind)} to {format_indicator_value(r['upper'], ind)}"
+                    if is_number(r.get("lower")) and is_number(r.get("upper")) else "–")
+        cells = [html.Th(r["period"], scope="row"), html.Td(_count(r.get("numerator"), status, ind.decimals))]
+        if ind.unit != Unit.count:
+            den = "population" if ind.denominator == "population_0_17" else None
+            cells.append(html.Td(_count(r.get("denominator"), "ok") + (f" ({den})" if den and is_number(
+                r.get("denominator")) else "")))
+        cells += [
+            html.Td(value, className="num"),
+            html.Td(interval),
+            html.Td(word(STATUS_WORDS, status)),
+            html.Td(rag_badge(r.get("rag"))),
+            html.Td(word(POINT_TYPE_SHORT, r.get("spc_point_type") or "common_cause") if is_number(r.get("value"))
+                    else "–"),
+            html.Td(format_indicator_value(r.get("neighbours_mean"), ind) if is_number(r.get("neighbours_mean"))
+                    else "–"),
+            html.Td(format_indicator_value(r.get("england_value"), ind) if is_number(r.get("england_value"))
+                    else "–"),
+        ]
+        rows.append(html.Tr(cells, className="table-active" if r["period"] == highlight else None))
+    note = html.P("* A small number (below the suppression threshold of "
+                  f"{ind.suppress_below}): the board may see it, but it must be suppressed in anything published.",
+                  className="small-print") if small else None
+    return html.Div([
+        html.Div(html.Table([
+            html.Caption(f"{ind.label}: the figures behind the charts, newest first"),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in heads])),
+            html.Tbody(rows),
+        ], className="table table-sm data-table align-middle"), className="table-responsive"),
+        note,
+    ])
+
+
+def definition_list(ind: Indicator, agency_name: str, target: Any, tolerance: Any,
+                    comparator_year: Any = None) -> html.Dl:
+    """Definition, source, polarity, target and suppression, as a description list."""
+    items = [
+        ("Definition", ind.definition),
+        ("OBA question", ind.question.title),
+        ("Which way is better", POLARITY_WORDS[ind.polarity]),
+        ("Target", (f"{format_indicator_value(target, ind)}" + (
+            f", tolerance {format_indicator_value(tolerance, ind)}" if is_number(tolerance) else ""))
+         if is_number(target) else "No target set"),
+        ("Source", f"{agency_name}" + (f" — {ind.source}" if ind.source else "")),
+        ("Published comparison", (f"DfE {ind.benchmark.dataset.replace('_', ' ')}" +
+                                  (f", latest used {year_label(comparator_year)}" if year_label(comparator_year)
+                                   else "")) if ind.benchmark else
+         "None: no national figure is published for this indicator, so there are no neighbour or England "
+         "comparisons"),
+        ("Period", {"flow": "Each quarter's own figures", "snapshot": "At the end of each quarter",
+                    "rolling_12m": "Rolling 12 months ending with the quarter",
+                    "fytd": "Financial year to date"}[ind.period_type.value]),
+        ("Suppression", f"Counts below {ind.suppress_below} are withheld from published outputs; a value "
+                        "returned suppressed is shown as \"suppressed\", never as 0."),
+    ]
+    children = []
+    for term, desc in items:
+        children += [html.Dt(term), html.Dd(desc)]
+    return html.Dl(children, className="definition-list")
+
+
+_ACTION_STATUS = {"open": "Open", "on_track": "On track", "late": "Late", "done": "Done"}
+
+
+def _date(x: Any) -> str:
+    if isinstance(x, dt.datetime):
+        return x.strftime("%-d %B %Y")
+    if isinstance(x, dt.date):
+        return x.strftime("%-d %B %Y")
+    return str(x) if x else "–"
+
+
+def story_section(story: dict | None, actions: list[dict], indicator_label: str) -> html.Div:
+    """The story behind the baseline and the action plan as stored, or a helpful empty state."""
+    parts: list[Any] = []
+    if story:
+        fields = [("The story behind the baseline", story.get("story")),
+                  ("Partners who could help", story.get("partners")),
+                  ("What works", story.get("what_works"))]
+        for title, text in fields:
+            if text:
+                parts += [html.H3(title, className="h5 mt-3"), html.P(text)]
+        meta = f"Written by {story.get('author') or 'unknown'}, updated {_date(story.get('updated_at'))}."
+        if story.get("baseline_frozen_at"):
+            meta += f" Baseline frozen at {story['baseline_frozen_at']}."
+        parts.append(html.P(meta, className="small-print"))
+    else:
+        parts.append(dbc.Alert([
+            html.Strong("No story has been recorded yet. "),
+            f"When the PQA sub-group turns the curve on {indicator_label}, record the story behind the baseline, "
+            "the partners who could help and what works; it will appear here.",
+        ], color="light", className="empty-state"))
+    parts.append(html.H3("Action plan", className="h5 mt-3"))
+    if actions:
+        parts.append(html.Div(html.Table([
+            html.Caption("SMART actions, by due date"),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Action", "Owner", "Due", "Status")])),
+            html.Tbody([html.Tr([html.Td(a.get("action")), html.Td(a.get("owner")), html.Td(_date(a.get("due"))),
+                                 html.Td(_ACTION_STATUS.get(str(a.get("status")), str(a.get("status"))))])
+                        for a in actions]),
+        ], className="table table-sm align-middle"), className="table-responsive"))
+    else:
+        parts.append(html.P("No actions have been recorded for this indicator.", className="empty-state-text"))
+    return html.Div(parts, className="story")

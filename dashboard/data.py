@@ -1,0 +1,521 @@
+"""The one place the dashboard's pages and callbacks get data from.
+
+``DataSource`` opens the store, builds the multi-agency dataset with ``etl.access.load_dataset`` and keeps it,
+with a few indexes over it, for as long as the store's data does not change (``etl.access.store_version``).
+Callbacks ask for a ``View`` (the dataset for one store version) and only look things up in it, so they stay
+thin and fast. When there is nothing to show, ``DataSource.view()`` raises ``DataUnavailable`` with a message
+that says what to do (create the store, load returns, fix the board file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from indicators.board import Board
+from indicators.definitions import DefinitionError, Indicator, Library, Question
+from indicators.periods import Quarter
+
+log = logging.getLogger(__name__)
+
+QUESTION_ORDER = [Question.how_much, Question.how_well, Question.better_off]
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "positive": 3}
+ATTENTION = ("high", "medium", "low")
+
+
+class DataUnavailable(Exception):
+    """There is nothing to show yet; ``title`` and ``message`` say why and what to do, for the page."""
+
+    def __init__(self, title: str, message: str, details: list[str] | None = None):
+        super().__init__(f"{title}: {message}")
+        self.title = title
+        self.message = message
+        self.details = details or []
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason an indicator is an exception (or good news), in plain English."""
+
+    code: str
+    severity: str
+    sentence: str
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.severity in ATTENTION
+
+
+@dataclass
+class MatrixRow:
+    """One indicator in one period, as the summary matrix and the priority page show it."""
+
+    indicator: Indicator
+    row: dict[str, Any] | None
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def attention(self) -> list[Reason]:
+        return [r for r in self.reasons if r.needs_attention]
+
+    @property
+    def good_news(self) -> list[Reason]:
+        return [r for r in self.reasons if not r.needs_attention]
+
+    @property
+    def is_exception(self) -> bool:
+        return bool(self.attention)
+
+    @property
+    def sort_key(self) -> tuple:
+        worst = min((SEVERITY_ORDER.get(r.severity, 9) for r in self.reasons), default=9)
+        return (0 if self.is_exception else (1 if self.reasons else 2), worst,
+                QUESTION_ORDER.index(self.indicator.question), self.indicator.label.lower())
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return df.to_dict("records") if df is not None and len(df) else []
+
+
+class View:
+    """The dataset for one store version, with the look-ups the pages need. Read-only; safe to share."""
+
+    def __init__(self, dataset: Any, board: Board, library: Library, version: str = "",
+                 neighbours: pd.DataFrame | None = None, areas: pd.DataFrame | None = None,
+                 returns_loader: Callable[[], pd.DataFrame] | None = None,
+                 story_loader: Callable[[str], tuple[dict | None, list[dict]]] | None = None):
+        self.dataset = dataset
+        self.board = board
+        self.library = library
+        self.version = version
+        self.area_code: str = dataset.area_code or board.local_authority.ons_code
+        self.area_name: str = board.local_authority.name
+        self.region_name: str = board.local_authority.region_name
+        self.current: Quarter | None = dataset.period
+        self._neighbours = neighbours
+        self._areas = areas
+        self._returns_loader = returns_loader
+        self._story_loader = story_loader
+        self._lock = threading.Lock()
+        self._memo: dict[tuple, Any] = {}
+
+        frame = dataset.frame
+        local = frame[frame["area_code"] == self.area_code] if len(frame) else frame
+        local = local.sort_values(["indicator_id", "period_index"], kind="stable")
+        self.frame = local
+        # Plain records, grouped once: look-ups in callbacks are then dictionary reads, not pandas filters.
+        self._series: dict[str, list[dict]] = {}
+        self._by_period: dict[int, dict[str, dict]] = {}
+        for rec in _records(local):
+            rec["is_forecast"] = bool(rec.get("is_forecast"))
+            self._series.setdefault(rec["indicator_id"], []).append(rec)
+            if not rec["is_forecast"]:
+                self._by_period.setdefault(int(rec["period_index"]), {})[rec["indicator_id"]] = rec
+        self.periods: list[Quarter] = sorted(Quarter.from_index(i) for i in self._by_period)
+        ex = dataset.exceptions
+        self.exceptions = ex[ex["area_code"] == self.area_code] if len(ex) else ex
+        # the indicators the dataset has, in the library's definitions
+        present = set(self._series)
+        self.indicators: dict[str, Indicator] = {i: library.indicators[i] for i in library.indicators if i in present}
+
+    # --- memo ---------------------------------------------------------------------------------------
+    def _memoised(self, key: tuple, make: Callable[[], Any]) -> Any:
+        if key in self._memo:
+            return self._memo[key]
+        value = make()
+        with self._lock:
+            self._memo[key] = value
+        return value
+
+    # --- periods ------------------------------------------------------------------------------------
+    def resolve_period(self, text: Any) -> tuple[Quarter | None, str]:
+        """The quarter a URL asks for, or the current one; and a note when the ask could not be honoured."""
+        from dashboard.formatting import parse_quarter
+
+        if text in (None, "", "latest"):
+            return self.current, ""
+        q = parse_quarter(text)
+        if q is None:
+            return self.current, f"'{text}' is not a quarter (write it like 2025-26 Q2); showing {self.current}."
+        if q not in self.periods:
+            return self.current, f"There is no data for {q}; showing {self.current}."
+        return q, ""
+
+    def period_options(self) -> list[Quarter]:
+        return sorted(self.periods, reverse=True)
+
+    # --- one indicator ------------------------------------------------------------------------------
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        return self.library.indicators.get(indicator_id)
+
+    def series(self, indicator_id: str, forecast: bool = True) -> list[dict]:
+        """The indicator's rows for this area in period order (with the forecast quarters unless asked not to)."""
+        rows = self._series.get(indicator_id, [])
+        return list(rows) if forecast else [r for r in rows if not r["is_forecast"]]
+
+    def history(self, indicator_id: str, upto: Quarter | None = None) -> list[dict]:
+        """The actual (not forecast) rows, up to and including ``upto``."""
+        return [r for r in self._series.get(indicator_id, []) if not r["is_forecast"]
+                and (upto is None or r["period_index"] <= upto.index)]
+
+    def forecast(self, indicator_id: str) -> list[dict]:
+        return [r for r in self._series.get(indicator_id, []) if r["is_forecast"]]
+
+    def row(self, indicator_id: str, period: Quarter | None = None) -> dict | None:
+        """The indicator's row for a period (default: the current one), or None."""
+        period = period or self.current
+        if period is None:
+            return None
+        rec = self._at(period).get(indicator_id)
+        return dict(rec) if rec is not None else None
+
+    def _at(self, period: Quarter) -> dict[str, dict]:
+        return self._by_period.get(period.index, {})
+
+    # --- exceptions ---------------------------------------------------------------------------------
+    def reasons(self, indicator_id: str, priority_id: str | None = None,
+                period: Quarter | None = None) -> list[Reason]:
+        """Why an indicator needs attention (or is good news) in a period, most severe first.
+
+        For the current period these are the exceptions the dataset raised. For an earlier quarter the same
+        rules (``indicators.exceptions.exception_reasons``) are applied to that quarter's row, with the
+        agencies' late and revised flags for it.
+        """
+        period = period or self.current
+        if period is None:
+            return []
+        if period == self.current:
+            ex = self._current_reasons()
+            key = (indicator_id, priority_id) if priority_id else indicator_id
+            return list(ex.get(key, []))
+        return list(self._past_reasons(period).get(indicator_id, []))
+
+    def _current_reasons(self) -> dict:
+        def make():
+            out: dict = {}
+            ex = self.exceptions
+            if not len(ex):
+                return out
+            ex = ex.sort_values(["sort_key"], kind="stable")
+            for r in _records(ex):
+                reason = Reason(r["code"], r["severity"], r["sentence"])
+                out.setdefault((r["indicator_id"], r["priority_id"]), []).append(reason)
+                lst = out.setdefault(r["indicator_id"], [])
+                if all(x.code != reason.code for x in lst):
+                    lst.append(reason)
+            return out
+        return self._memoised(("reasons-current",), make)
+
+    def _past_reasons(self, period: Quarter) -> dict[str, list[Reason]]:
+        def make():
+            from indicators.exceptions import exception_reasons, sort_key
+
+            flags_by_agency: dict[str, dict] = {}
+            rf = self.returns()
+            if len(rf) and {"late", "revised"} <= set(rf.columns):
+                for r in _records(rf[rf["period"] == period.label]):
+                    flags_by_agency[r["agency_code"]] = {
+                        "late": bool(r.get("late")) and self.board.thresholds.late_is_exception,
+                        "revised": bool(r.get("revised")) and self.board.thresholds.revised_is_exception,
+                        "agency_name": r.get("agency_name") or r["agency_code"]}
+            out = {}
+            for ind_id, row in self._at(period).items():
+                ind = self.library.indicators.get(ind_id)
+                if ind is None:
+                    continue
+                found = exception_reasons(pd.Series(row), ind, dict(flags_by_agency.get(ind.agency, {})),
+                                          bottom_quartile=self.board.thresholds.bottom_quartile)
+                found.sort(key=lambda c: sort_key(c[1], c[0]))
+                out[ind_id] = [Reason(c, s, t) for c, s, t in found]
+            return out
+        return self._memoised(("reasons", period.index), make)
+
+    # --- priorities ---------------------------------------------------------------------------------
+    def priority_indicators(self, priority_id: str) -> list[Indicator]:
+        return [i for i in self.library.for_priority(priority_id) if i.id in self.indicators]
+
+    def matrix(self, priority_id: str, period: Quarter | None = None) -> list[MatrixRow]:
+        """The priority's indicators in a period: exceptions first (most severe first), then the rest."""
+        period = period or self.current
+
+        def make():
+            rows = [MatrixRow(ind, self.row(ind.id, period), self.reasons(ind.id, priority_id, period))
+                    for ind in self.priority_indicators(priority_id)]
+            return sorted(rows, key=lambda r: r.sort_key)
+        return self._memoised(("matrix", priority_id, period.index if period else None), make)
+
+    # --- comparisons --------------------------------------------------------------------------------
+    @cached_property
+    def neighbour_codes(self) -> list[str]:
+        nb = self._neighbours
+        if nb is None or not len(nb):
+            return []
+        nb = nb[nb["area_code"] == self.area_code] if "area_code" in nb else nb
+        order = nb.sort_values("rank") if "rank" in nb else nb
+        return [str(c) for c in order["neighbour_code"].tolist()]
+
+    @cached_property
+    def area_names(self) -> dict[str, str]:
+        names = {}
+        comp = self.dataset.comparators
+        if comp is not None and len(comp):
+            names.update(comp.drop_duplicates("area_code").set_index("area_code")["area_name"].astype(str).to_dict())
+        if self._areas is not None and len(self._areas):
+            names.update(self._areas.set_index("area_code")["area_name"].astype(str).to_dict())
+        names[self.area_code] = self.area_name
+        return names
+
+    def comparator_values(self, indicator_id: str, period: Quarter | None = None) -> tuple[pd.DataFrame, Any]:
+        """Every area's comparable value used for this indicator at ``period``: (rows, key), else (empty, None).
+
+        Rows carry a column ``role``: ``self``, ``neighbour``, ``la``, ``region`` or ``england``.
+        """
+        period = period or self.current
+
+        def make():
+            comp = self.dataset.comparators
+            empty = pd.DataFrame(columns=list(comp.columns) + ["role"]) if comp is not None else pd.DataFrame()
+            if comp is None or not len(comp):
+                return empty, None
+            c = comp[comp["indicator_id"] == indicator_id]
+            if not len(c):
+                return empty, None
+            row = self.row(indicator_id, period) or {}
+            year = row.get("comparator_year")
+            if year is not None and year == year and "key_kind" in c:
+                pick = c[(c["key_kind"] == "year") & (c["key"].astype(float) == float(year))]
+                key = ("year", int(year))
+            else:
+                pick = c.iloc[0:0]
+                key = None
+            if not len(pick) and "key_kind" in c:
+                quarterly = c[(c["key_kind"] == "quarter") & (c["key"].astype(float) == float(period.index))] \
+                    if period else c.iloc[0:0]
+                if len(quarterly):
+                    pick, key = quarterly, ("quarter", period.label)
+            if not len(pick) and "key_kind" in c:
+                years = c[c["key_kind"] == "year"]
+                if len(years) and period is not None:
+                    usable = years[years["key"].astype(float) <= period.year_ending]
+                    if len(usable):
+                        latest = usable["key"].astype(float).max()
+                        pick, key = usable[usable["key"].astype(float) == latest], ("year", int(latest))
+            pick = pick.copy()
+            nb = set(self.neighbour_codes)
+            pick["role"] = [
+                "self" if a == self.area_code else ("neighbour" if a in nb else lvl)
+                for a, lvl in zip(pick["area_code"], pick["level"], strict=True)
+            ]
+            return pick, key
+        return self._memoised(("comparators", indicator_id, period.index if period else None), make)
+
+    # --- store records --------------------------------------------------------------------------------
+    def story(self, indicator_id: str) -> tuple[dict | None, list[dict]]:
+        """The story behind the baseline and the action plan, as stored."""
+        if self._story_loader is None:
+            return None, []
+        return self._memoised(("story", indicator_id), lambda: self._story_loader(indicator_id))
+
+    def returns(self) -> pd.DataFrame:
+        """Every agency's return status per quarter (see ``etl.returns.status.return_status``)."""
+        if self._returns_loader is None:
+            return pd.DataFrame(columns=["agency_code", "agency_name", "period", "period_index", "status",
+                                         "due_date", "received_on", "version", "warnings", "missing_measures",
+                                         "issues"])
+        return self._memoised(("returns", dt.date.today()), self._returns_loader)
+
+
+class DataSource:
+    """Opens the store on demand and keeps one ``View`` per store version."""
+
+    def __init__(self, db: str | None = None, board_path: str | Path | None = None, ttl: float = 1.0):
+        self.db = db
+        self.board_path = Path(board_path) if board_path else None
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._engine = None
+        self._board: Board | None = None
+        self._library: Library | None = None
+        self._view: View | None = None
+        self._checked_at = 0.0
+        self._version: str | None = None
+
+    @classmethod
+    def fixed(cls, view: View) -> DataSource:
+        """A source that always serves one view (for tests and benchmarks without a store)."""
+        src = cls()
+        src._view = view
+        src._version = view.version or "fixed"
+        src._checked_at = float("inf")
+        src.ttl = float("inf")
+        return src
+
+    # --- configuration ----------------------------------------------------------------------------
+    def _context(self):
+        from etl.context import AppContext
+
+        return AppContext(db=self.db, board_path=self.board_path)
+
+    def library(self) -> Library:
+        if self._library is None:
+            self._library = self._context().library()
+        return self._library
+
+    def board(self) -> Board:
+        if self._board is None:
+            try:
+                self._board = self._context().board()
+            except DefinitionError as exc:
+                raise DataUnavailable(
+                    "The board configuration has errors",
+                    "Fix the board file and restart the dashboard. `oba indicators check` lists every problem.",
+                    [str(i) for i in exc.issues if i.level == "error"],
+                ) from exc
+        return self._board
+
+    @property
+    def url(self) -> str:
+        from etl.store import database_url
+
+        return database_url(self.db)
+
+    def engine(self):
+        from etl.store import make_engine, redact
+
+        url = self.url
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():  # do not create an empty file just by looking
+                raise DataUnavailable(
+                    "There is no data store yet",
+                    f"No store was found at {path}. Run `oba init` to create it and load the agencies' returns, "
+                    "or `make run` to build and open the demo.")
+        if self._engine is None:
+            self._engine = make_engine(self.db)
+        from etl.db import current_revision, head_revision
+
+        try:
+            rev = current_revision(self._engine)
+        except Exception as exc:  # the server is down, the file is not a database...
+            raise DataUnavailable("The data store cannot be opened",
+                                  f"{redact(url)}: {type(exc).__name__}. Check --db / OBA_DATABASE_URL.") from exc
+        if rev is None:
+            raise DataUnavailable("The data store has not been created yet",
+                                  f"Run `oba init` to create the store at {redact(url)}, then load returns "
+                                  "(or run `make run` for the demo).")
+        if rev != head_revision():
+            raise DataUnavailable("The data store is on an older schema",
+                                  f"Run `oba init` to upgrade the store at {redact(url)}.")
+        return self._engine
+
+    # --- the view ---------------------------------------------------------------------------------
+    def version(self) -> str:
+        from etl.access import store_version
+
+        return store_version(self.engine())
+
+    def view(self) -> View:
+        """The current view, rebuilt only when the store's data has changed (checked at most every ``ttl`` s)."""
+        now = time.monotonic()
+        view = self._view
+        if view is not None and now - self._checked_at < self.ttl:
+            return view
+        version = self.version()
+        if view is not None and version == self._version:
+            self._checked_at = now
+            return view
+        with self._lock:
+            if self._view is not None and self._version == version:
+                return self._view
+            t0 = time.perf_counter()
+            new = self._build(version)
+            log.info("dataset built for store version %s in %.2f s", version, time.perf_counter() - t0)
+            self._view, self._version, self._checked_at = new, version, time.monotonic()
+            return new
+
+    def _build(self, version: str) -> View:
+        from etl import access
+
+        engine = self.engine()
+        board, library = self.board(), self.library()
+        dataset = access.load_dataset(engine, board, library)
+        if dataset.period is None or not len(dataset.frame):
+            raise DataUnavailable(
+                "No returns have been loaded yet",
+                "The store exists but holds no agency returns. Make templates with `oba returns template`, "
+                "load the completed workbooks with `oba returns load`, and this page will fill in.")
+        areas = _try(lambda: access.read_areas(engine))
+        neighbours = _try(lambda: access.read_neighbours(engine, board, areas))
+
+        def returns_loader() -> pd.DataFrame:
+            from etl.returns.status import return_status
+
+            return return_status(engine, board)
+
+        return View(dataset, board, library, version, neighbours=neighbours, areas=areas,
+                    returns_loader=returns_loader,
+                    story_loader=lambda ind_id: read_story(engine, ind_id))
+
+
+def read_story(engine, indicator_id: str) -> tuple[dict | None, list[dict]]:
+    """The latest story behind the baseline (CurveStory) and the action plan (ActionPlanItem rows), by due date."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from etl.store import ActionPlanItem, CurveStory
+
+    with Session(engine) as s:
+        st = s.scalars(select(CurveStory).where(CurveStory.indicator_id == indicator_id)
+                       .order_by(CurveStory.updated_at.desc(), CurveStory.id.desc())).first()
+        items = s.scalars(select(ActionPlanItem).where(ActionPlanItem.indicator_id == indicator_id)
+                          .order_by(ActionPlanItem.due.is_(None), ActionPlanItem.due, ActionPlanItem.id)).all()
+        story = None if st is None else {
+            "story": st.story, "partners": st.partners, "what_works": st.what_works,
+            "baseline_frozen_at": st.baseline_frozen_at, "author": st.author, "updated_at": st.updated_at}
+        actions = [{"action": a.action, "owner": a.owner, "due": a.due, "status": a.status,
+                    "created_by": a.created_by, "created_at": a.created_at} for a in items]
+    return story, actions
+
+
+def _try(make: Callable[[], Any]) -> Any:
+    try:
+        return make()
+    except Exception:  # an optional extra: the page still works without it
+        log.exception("could not read an optional part of the store")
+        return None
+
+
+# --- the process-wide source the pages use -----------------------------------------------------------
+
+_SOURCE = DataSource()
+
+
+def configure(db: str | None = None, board_path: str | Path | None = None, ttl: float = 1.0) -> DataSource:
+    """Point the dashboard at a store and board file (called by ``create_app``)."""
+    global _SOURCE
+    _SOURCE = DataSource(db, board_path, ttl)
+    return _SOURCE
+
+
+def use(source: DataSource) -> None:
+    """Serve from a given source (tests and benchmarks)."""
+    global _SOURCE
+    _SOURCE = source
+
+
+def source() -> DataSource:
+    return _SOURCE
+
+
+def view() -> View:
+    """The current view of the store; raises DataUnavailable when there is nothing to show."""
+    return _SOURCE.view()

@@ -1,0 +1,74 @@
+"""This quarter: every board priority's indicators as a summary matrix, exceptions first."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard.components.icons import icon_key
+from dashboard.components.layout import notice, page_header, period_search, period_select, query
+from dashboard.components.matrix import summary_matrix
+from dashboard.components.state import with_view
+from dashboard.data import View
+from dashboard.formatting import plural
+from dashboard.summaries import priority_summary
+
+dash.register_page(__name__, path="/", name="This quarter", title="This quarter – OBA dashboard", order=0,
+                   nav=True, description="Exceptions and the summary matrix for every board priority")
+
+
+def layout(period: str | None = None, **_ignored) -> object:
+    return with_view(lambda v: build(v, period))
+
+
+def build(v: View, period_text: str | None = None) -> html.Div:
+    period, note = v.resolve_period(period_text)
+    keep = str(period) if period != v.current else None
+    sections, jump, total_exc = [], [], 0
+    for p in v.board.priorities:
+        rows = v.matrix(p.id, period)
+        n_exc = sum(r.is_exception for r in rows)
+        total_exc += n_exc
+        anchor = f"priority-{p.id}"
+        count = html.Span(plural(n_exc, "exception"), className=f"count-badge {'has-exc' if n_exc else 'no-exc'}")
+        jump.append(html.Li(html.A([p.name, " ", count], href=f"#{anchor}")))
+        if rows:
+            body = summary_matrix(rows, f"{p.name}: indicators in {period}, exceptions first",
+                                  lambda ind_id: f"/indicator/{ind_id}{query(period=keep)}")
+        else:
+            body = html.P("No indicator in the library serves this priority yet.", className="empty-state-text")
+        sections.append(html.Section([
+            html.Div([
+                html.H2([p.name, " ", count], id=f"{anchor}-h", className="priority-title"),
+                dcc.Link(["Open ", p.name, " ", html.Span("→", **{"aria-hidden": "true"})],
+                         href=f"/priority/{p.id}{query(period=keep)}", className="priority-link"),
+            ], className="d-flex flex-wrap align-items-baseline justify-content-between gap-2"),
+            html.P(priority_summary(p.name, len(rows), n_exc, str(period)), className="section-summary"),
+            body,
+        ], id=anchor, className="priority-section", **{"aria-labelledby": f"{anchor}-h"}))
+    past = period != v.current
+    lead = (f"{v.board.name}: {plural(total_exc, 'exception')} across {plural(len(v.board.priorities), 'priority', 'priorities')}"
+            f" in {period}.")
+    return html.Div([
+        page_header(f"This quarter: {period}", lead,
+                    period_select("home-period", v.period_options(), period)),
+        notice(note) if note else None,
+        notice(f"Exceptions are agreed for the current quarter, {v.current}. For {period} the same rules are "
+               "applied to that quarter's figures; the assurance icon is the latest one.", "info") if past else None,
+        html.Nav(html.Ul(jump, className="jump-list"), className="jump-nav", **{"aria-label": "Priorities"}),
+        icon_key(),
+        *sections,
+    ])
+
+
+@callback(
+    Output("_pages_location", "search", allow_duplicate=True),
+    Input("home-period", "value"),
+    State("home-period-shown", "data"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def choose_period(value: str | None, shown: str | None, search: str | None):
+    """Put the chosen quarter in the URL, so the view can be shared and the back button works."""
+    new = period_search(value, shown, search)
+    return no_update if new is None else new

@@ -1,0 +1,259 @@
+"""One indicator, to turn the curve: baseline and forecast, SPC, benchmarking, data, definition, story."""
+
+from __future__ import annotations
+
+import difflib
+
+import dash
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard.components.badges import comparison_badge, rag_badge, severity_badge, travel_text
+from dashboard.components.charts import (
+    baseline_figure,
+    benchmark_figure,
+    funnel_figure,
+    funnel_limits_for,
+    ranked_comparators,
+    spc_figure,
+)
+from dashboard.components.icons import assurance_icon, variation_icon, variation_label
+from dashboard.components.layout import (
+    chart,
+    notice,
+    page_header,
+    period_search,
+    period_select,
+    problem,
+    query,
+)
+from dashboard.components.state import with_view
+from dashboard.components.tables import data_table, definition_list, story_section
+from dashboard.data import View
+from dashboard.formatting import (
+    ASSURANCE_WORDS,
+    RAG_MEANING,
+    format_indicator_value,
+    is_number,
+    word,
+    year_label,
+)
+from dashboard.summaries import (
+    baseline_summary,
+    benchmark_summary,
+    funnel_summary,
+    latest_sentence,
+    spc_summary,
+)
+from indicators.definitions import Indicator
+from indicators.periods import Quarter
+
+SECTIONS = [("baseline", "Baseline and forecast"), ("spc", "SPC"), ("benchmarking", "Benchmarking"),
+            ("data", "The data"), ("definition", "Definition"), ("story", "Story and action plan")]
+
+
+def _title(indicator_id: str | None = None, **_ignored) -> str:
+    from dashboard import data
+
+    try:
+        ind = data.view().indicator(str(indicator_id))
+    except Exception:
+        ind = None
+    return f"{ind.label if ind else 'Indicator'} – OBA dashboard"
+
+
+dash.register_page(__name__, path_template="/indicator/<indicator_id>", name="Indicator", title=_title, order=2,
+                   description="Turn the curve on one indicator")
+
+
+def layout(indicator_id: str | None = None, period: str | None = None, **_ignored) -> object:
+    return with_view(lambda v: build(v, indicator_id, period))
+
+
+def _unknown(v: View, indicator_id: str | None) -> html.Div:
+    close = difflib.get_close_matches(str(indicator_id or ""), list(v.indicators), n=3, cutoff=0.5)
+    suggestions = html.Ul([html.Li(dcc.Link(v.indicators[i].label, href=f"/indicator/{i}")) for i in close]) \
+        if close else None
+    return html.Div([
+        problem("No such indicator",
+                f"There is no indicator '{indicator_id}' in this dashboard."
+                + (" Did you mean one of these?" if close else
+                   " Find it from its priority on the This quarter page.")),
+        suggestions,
+        html.P(dcc.Link("Back to This quarter", href="/")),
+    ])
+
+
+def _spc_rule_text(ind: Indicator, row: dict) -> str:
+    """The plain-English rule, from the SPC module, for the latest point's signal."""
+    rule = row.get("spc_rule") or None
+    if not rule:
+        return ""
+    try:
+        from indicators.spc import describe_rule
+
+        direction = row.get("spc_direction")
+        if not is_number(direction):
+            direction = 1 if is_number(row.get("value")) and is_number(row.get("spc_mean")) and \
+                float(row["value"]) >= float(row["spc_mean"]) else -1
+        return describe_rule(str(rule), int(direction), ind.polarity.improvement).rstrip(".")
+    except Exception:  # fall back on the dashboard's own words
+        from dashboard.summaries import rule_sentence
+
+        return rule_sentence(rule)
+
+
+def _facts(v: View, ind: Indicator, row: dict | None, period: Quarter) -> html.Div:
+    row = row or {}
+    status = row.get("status", "missing" if not row else "ok")
+    value = format_indicator_value(row.get("value"), ind, status) if row else "no data"
+    pt = row.get("spc_point_type") or row.get("variation")
+    facts = [
+        html.Div([html.Div("Value", className="fact-label"), html.Div(value, className="big-value"),
+                  html.Div(str(period), className="fact-sub")], className="fact"),
+        html.Div([html.Div("Variation", className="fact-label"), variation_icon(pt, ind.polarity, 48),
+                  html.Div(variation_label(pt, ind.polarity).removeprefix("Variation: "), className="fact-sub")],
+                 className="fact"),
+        html.Div([html.Div("Assurance", className="fact-label"), assurance_icon(row.get("assurance"), 48),
+                  html.Div(word(ASSURANCE_WORDS, row.get("assurance") or ""), className="fact-sub")],
+                 className="fact"),
+        html.Div([html.Div("Target", className="fact-label"), rag_badge(row.get("rag")),
+                  html.Div((f"Target {format_indicator_value(row.get('target'), ind)}: "
+                            f"{RAG_MEANING.get(row.get('rag') or '', '')}") if is_number(row.get("target"))
+                           else "No target set", className="fact-sub")], className="fact"),
+        html.Div([html.Div("Compared with", className="fact-label"),
+                  html.Div(["Neighbours: ", comparison_badge(row.get("vs_neighbours"), "the neighbours")]),
+                  html.Div(["England: ", comparison_badge(row.get("vs_england"), "England")])], className="fact"),
+        html.Div([html.Div("Since last quarter", className="fact-label"),
+                  travel_text(row.get("travel_quarter"), row.get("trend_arrow")),
+                  html.Div(f"over a year: {word({'improving': 'improving', 'worsening': 'worsening', 'no_change': 'no change', 'up': 'up', 'down': 'down'}, row.get('travel_year') or '', 'no earlier value')}",
+                           className="fact-sub")], className="fact"),
+    ]
+    return html.Div(facts, className="facts")
+
+
+def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) -> list:
+    if ind.benchmark is None and not len(v.comparator_values(ind.id, period)[0]):
+        return [notice("No published benchmark: there is no national figure for this indicator, so it is not "
+                       "compared with the statistical neighbours, the region or England.", "light")]
+    comp, key = v.comparator_values(ind.id, period)
+    rows = comp.to_dict("records") if len(comp) else []
+    if not rows:
+        return [notice("No published values have been imported for this indicator yet "
+                       "(`oba benchmarks import`), so there is nothing to compare with.", "light")]
+    year = key[1] if key and key[0] == "year" else None
+    england = next((r["value"] for r in rows if r.get("role") == "england"), None)
+    region = next((r["value"] for r in rows if r.get("role") == "region"
+                   and r.get("area_code") == v.board.local_authority.region_code), None)
+    ranked = ranked_comparators(ind, rows)
+    names = v.area_names
+    when = f" ({year_label(year)})" if year else (f" ({key[1]})" if key else "")
+    out = []
+    if ranked:
+        out.append(chart(benchmark_figure(ind, ranked, names, england, region, v.region_name),
+                         benchmark_summary(ind, v.area_name, ranked, year, england, region, v.region_name),
+                         f"{v.area_name} and its statistical neighbours{when}", graph_id="benchmark-chart"))
+    else:
+        out.append(notice("The statistical neighbours are not known (import a neighbour list with "
+                          "`oba neighbours import`), so the ranked chart cannot be drawn.", "light"))
+    las = [r for r in rows if r.get("role") in ("self", "neighbour", "la")]
+    limits = v._memoised(("funnel", ind.id, key), lambda: funnel_limits_for(
+        ind, england, [r.get("denominator") for r in las]))
+    mine = next((r for r in rows if r.get("role") == "self"), None)
+    position = (row or {}).get("funnel") if mine is not None else None
+    out.append(chart(funnel_figure(ind, rows, england, names, limits),
+                     funnel_summary(ind, v.area_name, position, len(las), year),
+                     f"Funnel plot: every local authority against England{when}", graph_id="funnel-chart"))
+    return out
+
+
+def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Div:
+    ind = v.indicator(str(indicator_id)) if indicator_id else None
+    if ind is None or ind.id not in v.indicators:
+        return _unknown(v, indicator_id)
+    period, note = v.resolve_period(period_text)
+    keep = str(period) if period != v.current else None
+    row = v.row(ind.id, period)
+    history = v.history(ind.id)
+    forecast = v.forecast(ind.id)
+    reasons = v.reasons(ind.id, period=period)
+    past = [r for r in history if r["period_index"] <= period.index]
+    last_row = row or (past[-1] if past else None)
+    agency = next((a.name for a in v.board.agencies if a.code == ind.agency), ind.agency)
+    target, tolerance = v.board.target_for(ind)
+    story, actions = v.story(ind.id)
+    method = next((r.get("forecast_method") for r in forecast if r.get("forecast_method")), "")
+    priorities = [p for p in v.board.priorities if p.id in ind.priorities]
+
+    reason_block = None
+    if reasons:
+        attention = [r for r in reasons if r.needs_attention]
+        title = "Why this is an exception" if attention else "Good news"
+        reason_block = html.Section([
+            html.H2(title, className="h4"),
+            html.Ul([html.Li([severity_badge(r.severity), " ", r.sentence]) for r in (attention or reasons)],
+                    className="reason-list"),
+        ], className=f"reasons-box {'exception' if attention else 'good'}")
+
+    crumbs = html.Nav(html.Ol(
+        [html.Li(dcc.Link("This quarter", href=f"/{query(period=keep)}"), className="breadcrumb-item")]
+        + [html.Li(dcc.Link(p.name, href=f"/priority/{p.id}{query(period=keep)}"), className="breadcrumb-item")
+           for p in priorities[:1]]
+        + [html.Li(ind.label, className="breadcrumb-item active", **{"aria-current": "page"})],
+        className="breadcrumb"), **{"aria-label": "Breadcrumb"})
+    toc = html.Nav(html.Ul([html.Li(html.A(t, href=f"#{a}")) for a, t in SECTIONS], className="jump-list"),
+                   className="jump-nav", **{"aria-label": "On this page"})
+    served: list = []
+    for p in priorities:
+        served += [dcc.Link(p.name, href=f"/priority/{p.id}{query(period=keep)}"), ", "]
+    lead = html.Span([ind.question.title, " · Serves: ", *(served[:-1] or ["no board priority"])])
+
+    spc_rows = past or history
+    sections = [
+        html.Section([
+            html.H2("Turn the curve: the baseline", id="baseline", className="section-title"),
+            chart(baseline_figure(ind, past, forecast if period == v.current else [], Quarter.parse(str(period)).short),
+                  baseline_summary(ind, last_row, forecast if period == v.current else []),
+                  f"{ind.label}: history and forecast", graph_id="baseline-chart",
+                  note=(f"Forecast method: {method}. The shaded bands are the 80% and 95% ranges the forecast "
+                        "expects the value to fall in if nothing changes." if method and period == v.current
+                        else None)),
+        ], className="indicator-section"),
+        html.Section([
+            html.H2("Statistical process control", id="spc", className="section-title"),
+            chart(spc_figure(ind, spc_rows), spc_summary(ind, spc_rows, _spc_rule_text(ind, (spc_rows or [{}])[-1])),
+                  f"{ind.label}: XmR chart", graph_id="spc-chart"),
+        ], className="indicator-section"),
+        html.Section([html.H2("Benchmarking", id="benchmarking", className="section-title"),
+                      *_benchmarking(v, ind, row, period)], className="indicator-section"),
+        html.Section([html.H2("The data", id="data", className="section-title"),
+                      data_table(ind, history, str(period))], className="indicator-section"),
+        html.Section([html.H2("About this indicator", id="definition", className="section-title"),
+                      definition_list(ind, agency, target, tolerance, (row or {}).get("comparator_year"))],
+                     className="indicator-section"),
+        html.Section([html.H2("The story behind the baseline and the action plan", id="story",
+                              className="section-title"),
+                      story_section(story, actions, ind.label)], className="indicator-section"),
+    ]
+    return html.Div([
+        crumbs,
+        page_header(ind.title, lead, period_select("indicator-period", v.period_options(), period)),
+        notice(note) if note else None,
+        html.P(latest_sentence(ind, row), className="lead-summary"),
+        _facts(v, ind, row, period),
+        reason_block,
+        toc,
+        *sections,
+    ], className="indicator-page")
+
+
+@callback(
+    Output("_pages_location", "search", allow_duplicate=True),
+    Input("indicator-period", "value"),
+    State("indicator-period-shown", "data"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def choose_period(value: str | None, shown: str | None, search: str | None):
+    """Put the chosen quarter in the URL, so the view can be shared and the back button works."""
+    new = period_search(value, shown, search)
+    return no_update if new is None else new

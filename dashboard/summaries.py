@@ -1,0 +1,231 @@
+"""One-sentence summaries, generated from the data, that sit under every chart.
+
+A board member who cannot see a chart (on a projector at the back of the room, or with a screen reader)
+gets the same message from the sentence: what the latest value is, which way it moved, how it compares.
+Each function takes plain rows (mappings with the dataset's column names) and returns text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dashboard.formatting import (
+    ASSURANCE_WORDS,
+    FUNNEL_WORDS,
+    RAG_MEANING,
+    RULE_WORDS,
+    format_indicator_value,
+    is_number,
+    ordinal,
+    plural,
+    word,
+    year_label,
+)
+from indicators.definitions import Indicator, Polarity
+
+Row = Mapping[str, Any]
+
+
+def _get(row: Row | None, key: str, default: Any = None) -> Any:
+    if row is None:
+        return default
+    try:
+        value = row[key]
+    except (KeyError, IndexError):
+        return default
+    if value is None:
+        return default
+    if isinstance(value, float) and value != value:  # NaN
+        return default
+    return value
+
+
+def _fmt(ind: Indicator, value: Any) -> str:
+    return format_indicator_value(value, ind)
+
+
+def _relation(ind: Indicator, value: float, other: float) -> str:
+    """"above", "below" or "level with", judged at the precision the values are shown with."""
+    a, b = round(float(value), ind.decimals), round(float(other), ind.decimals)
+    if a > b:
+        return "above"
+    if a < b:
+        return "below"
+    return "level with"
+
+
+def _moved(ind: Indicator, row: Row) -> str:
+    change = _get(row, "change_quarter")
+    if not is_number(change) or round(float(change), ind.decimals) == 0:
+        return "stayed at" if is_number(change) else "was"
+    return "rose to" if float(change) > 0 else "fell to"
+
+
+def comparison_clause(ind: Indicator, row: Row) -> str:
+    """", above the neighbours' average of 21.0%" (else England's value, else the target), or ""."""
+    value = _get(row, "value")
+    if not is_number(value):
+        return ""
+    year = year_label(_get(row, "comparator_year"))
+    when = f" ({year})" if year else ""
+    neighbours = _get(row, "neighbours_mean")
+    if is_number(neighbours):
+        return f", {_relation(ind, value, neighbours)} the statistical neighbours' average of {_fmt(ind, neighbours)}{when}"
+    england = _get(row, "england_value")
+    if is_number(england):
+        return f", {_relation(ind, value, england)} England's {_fmt(ind, england)}{when}"
+    target = _get(row, "target")
+    if is_number(target):
+        return f", against a target of {_fmt(ind, target)}"
+    return ""
+
+
+def latest_sentence(ind: Indicator, row: Row | None) -> str:
+    """"Re-referrals rose to 24.0% in 2025-26 Q2, above the statistical neighbours' average of 21.0%.\""""
+    if row is None:
+        return f"There is no data for {ind.label} yet."
+    period = _get(row, "period", "")
+    status = _get(row, "status", "ok")
+    if status == "suppressed":
+        return (f"{ind.label} for {period} is suppressed: it rests on a count too small to publish, "
+                "so it is not shown (it is not zero).")
+    if status == "missing" or not is_number(_get(row, "value")):
+        return f"{ind.label} for {period} cannot be worked out: a figure it needs was not returned."
+    value = _fmt(ind, _get(row, "value"))
+    partial = " (part of the period is missing)" if status == "partial" else ""
+    return f"{ind.label} {_moved(ind, row)} {value} in {period}{partial}{comparison_clause(ind, row)}."
+
+
+def baseline_summary(ind: Indicator, latest: Row | None, forecast: Sequence[Row]) -> str:
+    """The latest value, then where the forecast says it goes if nothing changes."""
+    first = latest_sentence(ind, latest)
+    fc = [r for r in forecast if is_number(_get(r, "forecast"))]
+    if not fc:
+        return first + " There are too few quarters for a forecast."
+    end = fc[-1]
+    lo, hi = _get(end, "forecast_lo80"), _get(end, "forecast_hi80")
+    interval = (f" (80% range {_fmt(ind, lo)} to {_fmt(ind, hi)})"
+                if is_number(lo) and is_number(hi) else "")
+    target = _get(latest, "target")
+    against = ""
+    if is_number(target) and ind.polarity != Polarity.context:
+        good = (float(_get(end, "forecast")) >= float(target)) if ind.polarity == Polarity.higher_better \
+            else (float(_get(end, "forecast")) <= float(target))
+        against = f", which {'meets' if good else 'misses'} the target of {_fmt(ind, target)}"
+    return (first + f" If nothing changes, it is forecast to be {_fmt(ind, _get(end, 'forecast'))} by "
+            f"{_get(end, 'period', 'the end of the forecast')}{interval}{against}.")
+
+
+def rule_sentence(rule: Any) -> str:
+    """The SPC rule that fired, in plain English."""
+    if not rule:
+        return ""
+    return RULE_WORDS.get(str(rule), str(rule).replace("_", " "))
+
+
+def spc_summary(ind: Indicator, rows: Sequence[Row], rule_text: str | None = None) -> str:
+    """What the SPC chart says about the latest point, naming the rule that fired."""
+    actual = [r for r in rows if is_number(_get(r, "value"))]
+    if not actual:
+        return f"There are no values of {ind.label} to chart yet."
+    last = actual[-1]
+    period = _get(last, "period", "")
+    point = _get(last, "spc_point_type", "common_cause")
+    limits = ""
+    if is_number(_get(last, "spc_lpl")) and is_number(_get(last, "spc_upl")):
+        limits = (f" The process limits are {_fmt(ind, _get(last, 'spc_lpl'))} to "
+                  f"{_fmt(ind, _get(last, 'spc_upl'))} around an average of {_fmt(ind, _get(last, 'spc_mean'))}")
+        limits += (" (trial limits: fewer than 13 points)." if _get(last, "trial_limits", False) else ".")
+    else:
+        limits = " There are too few distinct values to set process limits."
+    if point == "common_cause":
+        head = (f"The latest value ({_fmt(ind, _get(last, 'value'))} in {period}) shows only common cause "
+                "variation: nothing unusual by the SPC rules.")
+    else:
+        kind = {
+            "special_cause_improvement": "special cause improvement",
+            "special_cause_concern": "special cause concern",
+            "special_cause_neutral_high": "an unusually high value (special cause)",
+            "special_cause_neutral_low": "an unusually low value (special cause)",
+        }.get(str(point), str(point).replace("_", " "))
+        because = rule_text or rule_sentence(_get(last, "spc_rule"))
+        because = f" because of {because}" if because else ""
+        head = f"The latest value ({_fmt(ind, _get(last, 'value'))} in {period}) is {kind}{because}."
+    assurance = _get(last, "assurance", "")
+    tail = f" {ASSURANCE_WORDS[assurance]}." if assurance in ("consistent_pass", "consistent_fail", "inconsistent") else ""
+    return head + limits + tail
+
+
+def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], year: Any = None,
+                      england: Any = None, region: Any = None, region_name: str = "the region") -> str:
+    """Where this area ranks among its statistical neighbours, with England and the region."""
+    when = f" in {year_label(year)}" if year_label(year) else ""
+    mine = [r for r in ranked if _get(r, "is_self")]
+    with_values = [r for r in ranked if is_number(_get(r, "value"))]
+    if not with_values:
+        return f"No published comparison is available for {ind.label}."
+    if not mine or not is_number(_get(mine[0], "value")):
+        return (f"{area_name} has no published value for {ind.label}{when}; "
+                f"{plural(len(with_values), 'neighbour')} had one.")
+    value = _get(mine[0], "value")
+    position = [r for r in with_values].index(mine[0]) + 1
+    n = len(with_values)
+    if ind.polarity == Polarity.context:
+        rank = f"has the {ordinal(position)} highest value of {n}"
+    else:
+        rank = f"ranks {ordinal(position)} of {n} (1st is best)"
+    parts = [f"{area_name} {rank} among itself and its statistical neighbours{when}, at {_fmt(ind, value)}"]
+    if is_number(england):
+        parts.append(f"England {_fmt(ind, england)}")
+    if is_number(region):
+        parts.append(f"{region_name} {_fmt(ind, region)}")
+    return "; ".join(parts) + "."
+
+
+def funnel_summary(ind: Indicator, area_name: str, position: Any, n_areas: int, year: Any = None) -> str:
+    when = f" in {year_label(year)}" if year_label(year) else ""
+    if not n_areas:
+        return f"No local authority values are published for {ind.label}."
+    where = FUNNEL_WORDS.get(str(position or ""))
+    if not where:
+        return (f"The funnel plot shows {plural(n_areas, 'local authority', 'local authorities')}{when}; "
+                f"{area_name} could not be placed on it.")
+    return (f"Of {plural(n_areas, 'local authority', 'local authorities')}{when}, {area_name} is {where}; "
+            "points outside the funnel differ from England by more than chance would explain.")
+
+
+def trend_summary(ind: Indicator, rows: Sequence[Row]) -> str:
+    """For a small multiple: the latest value and the change over the year."""
+    actual = [r for r in rows if _get(r, "status") in ("ok", "partial", "suppressed", "missing") or
+              is_number(_get(r, "value"))]
+    if not actual:
+        return f"{ind.label}: no data yet."
+    last = actual[-1]
+    period = _get(last, "period", "")
+    status = _get(last, "status", "ok")
+    value = format_indicator_value(_get(last, "value"), ind, status)
+    change = _get(last, "change_year")
+    if is_number(change) and status in ("ok", "partial"):
+        year_ago = float(_get(last, "value")) - float(change)
+        direction = "up from" if round(float(change), ind.decimals) > 0 else (
+            "down from" if round(float(change), ind.decimals) < 0 else "the same as")
+        return f"{ind.label}: {value} in {period}, {direction} {_fmt(ind, year_ago)} a year before."
+    return f"{ind.label}: {value} in {period}."
+
+
+def rag_sentence(ind: Indicator, row: Row | None) -> str:
+    rag = _get(row, "rag", "")
+    target = _get(row, "target")
+    if not rag or not is_number(target):
+        return ""
+    return f"{word({'red': 'Red', 'amber': 'Amber', 'green': 'Green'}, rag)}: {RAG_MEANING[rag]} of {_fmt(ind, target)}."
+
+
+def priority_summary(priority_name: str, n_indicators: int, n_exceptions: int, period: str) -> str:
+    if n_indicators == 0:
+        return f"No indicator serves {priority_name} yet."
+    if n_exceptions == 0:
+        return f"None of the {plural(n_indicators, 'indicator')} for {priority_name} is an exception in {period}."
+    return (f"{n_exceptions} of the {plural(n_indicators, 'indicator')} for {priority_name} "
+            f"{'is an exception' if n_exceptions == 1 else 'are exceptions'} in {period}.")
