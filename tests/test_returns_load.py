@@ -204,21 +204,37 @@ def _load_in_process(url: str, path: str, pause: str | None) -> str:
         engine.dispose()
 
 
-def test_two_processes_loading_at_once_both_succeed(engine, board, library, tmp_path):
+@pytest.mark.parametrize("same_return", [False, True], ids=["two-agencies", "two-corrections-of-one-return"])
+def test_two_processes_loading_at_once_both_succeed(engine, board, library, tmp_path, same_return):
+    """The second load waits for the first's transaction (held open 1.5 s) instead of failing; two corrections
+    of the same return become versions 2 and 3, one of them current."""
     url = engine.url.render_as_string(hide_password=False)
-    a = write(tmp_path / "POL.xlsx", board, library)
-    b = write(tmp_path / "CSC.xlsx", board, library, sample_values(board, library, "CSC", Q), agency="CSC")
+    if same_return:
+        load_file(engine, board, library, write(tmp_path / "v1.xlsx", board, library), "tester", today=TODAY)
+        a = write(tmp_path / "a.xlsx", board, library, POL | {"POL_CSE_CRIMES": 13})
+        b = write(tmp_path / "b.xlsx", board, library, POL | {"POL_CSE_CRIMES": 14})
+        expected = ("revised", "revised")
+    else:
+        a = write(tmp_path / "POL.xlsx", board, library)
+        b = write(tmp_path / "CSC.xlsx", board, library, sample_values(board, library, "CSC", Q), agency="CSC")
+        expected = ("loaded", "loaded")
     marker = str(tmp_path / "pause")
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:
-        first = pool.apply_async(_load_in_process, (url, str(a), marker))  # holds its transaction open 1.5 s
+        first = pool.apply_async(_load_in_process, (url, str(a), marker))
         deadline = time.monotonic() + 30
         while not Path(marker + ".ready").exists():
             assert time.monotonic() < deadline, "the first load never reached its transaction"
             time.sleep(0.02)
-        second = pool.apply_async(_load_in_process, (url, str(b), None))  # must wait for the lock, not fail
-        assert (first.get(60), second.get(60)) == ("loaded", "loaded")
-    assert len(versions(engine, "POL")) == 1 and len(versions(engine, "CSC")) == 1
+        second = pool.apply_async(_load_in_process, (url, str(b), None))
+        assert (first.get(60), second.get(60)) == expected
+    if same_return:
+        vs = versions(engine)
+        assert [(v.version, v.is_current, v.file_name) for v in vs] == [(1, False, "v1.xlsx"), (2, False, "a.xlsx"),
+                                                                        (3, True, "b.xlsx")]
+        assert current_values(engine)["POL_CSE_CRIMES"][0] == 14
+    else:
+        assert len(versions(engine, "POL")) == 1 and len(versions(engine, "CSC")) == 1
 
 
 def test_killed_load_leaves_the_store_as_it_was(engine, board, library, tmp_path):

@@ -82,6 +82,7 @@ def test_totals_allow_decimals_but_not_negatives(library):
     ("85%", False, 85.0, ["percent-sign"], True),
     ("85.5 %", False, 85.5, ["percent-sign"], True),
     (0.85, True, 85.0, ["percent-format"], True),
+    (1.2, True, 120.0, ["percent-format", "out-of-range"], False),
     (0.5, False, 0.5, ["small-percentage"], True),
     (100, False, 100.0, [], True),
     (120, False, 120.0, ["out-of-range"], False),

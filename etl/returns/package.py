@@ -138,7 +138,7 @@ def _sniff(data: bytes, path: Path) -> None:
         raise Unreadable("not-a-workbook", "the file is an empty zip archive, not an Excel workbook")
     if head.startswith(b"%PDF"):
         what = "a PDF document"
-    elif head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<html", b"<!doctype", b"<?xml", b"<table")):
+    elif data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<html", b"<!doctype", b"<?xml", b"<table")):
         what = "a web page or XML file (some systems export these with an Excel name)"
     elif _looks_like_text(data[:4096]):
         what = "a text file (perhaps CSV)"

@@ -21,7 +21,7 @@ from python_calamine import CalamineWorkbook
 
 from etl.returns import layout as L
 from etl.returns.issues import ERROR, WARNING, Issue, make_issue
-from etl.returns.package import Limits, Package, Unreadable, open_package
+from etl.returns.package import LIMITS, Limits, Package, Unreadable, open_package
 from etl.returns.sheetscan import CellInfo, SheetScan, percent_styles, scan_sheet
 from indicators.board import Agency, Board
 from indicators.definitions import POPULATION, Library, Measure, MeasureKind, Unit
@@ -126,6 +126,7 @@ def check_file(path: Path | str, board: Board, library: Library, expected_agency
                limits: Limits | None = None) -> CheckResult:
     """Validate one return workbook without writing anything; return every issue found."""
     path = Path(path)
+    expected_period = Quarter.parse(expected_period) if expected_period else None  # PeriodError: caller's mistake
     result = CheckResult(file=path.name, path=path)
     try:
         pkg = open_package(path, limits)
@@ -137,6 +138,9 @@ def check_file(path: Path | str, board: Board, library: Library, expected_agency
         _Checker(pkg, board, library, result, limits, today).run(expected_agency, expected_period)
     except Unreadable as exc:
         result.add(exc.code, exc.message)
+    except Exception as exc:  # noqa: BLE001 - a file no rule foresaw must still get a message, not a traceback
+        result.add("corrupt-file", f"the workbook could not be read ({type(exc).__name__}: {_short(exc)}); if "
+                   "Excel opens it normally, save it again and resend, and tell the analysts")
     finally:
         pkg.zip.close()
     return result
@@ -145,8 +149,6 @@ def check_file(path: Path | str, board: Board, library: Library, expected_agency
 class _Checker:
     def __init__(self, pkg: Package, board: Board, library: Library, result: CheckResult,
                  limits: Limits | None, today: dt.date | None):
-        from etl.returns.package import LIMITS
-
         self.pkg = pkg
         self.board = board
         self.library = library
@@ -189,7 +191,7 @@ class _Checker:
                     "in the cells were read")
         names = [n for n, _ in self.pkg.sheets]
         exp_agency = expected_agency.strip().upper() if expected_agency else None
-        exp_period = Quarter.parse(expected_period) if expected_period else None
+        exp_period = expected_period
 
         about_name = next((n for n in names if n.strip().lower() == L.ABOUT_SHEET.lower()), None)
         about = self._read(about_name) if about_name else None
@@ -499,7 +501,7 @@ def parse_figure(raw, measure: Measure, percent_format: bool = False) -> FigureO
                            f"{L.fmt_number(number)}"))
     elif isinstance(raw, int | float):
         number = float(raw)
-        if percent_format and 0 <= number <= 1:
+        if percent_format:  # the cell shows number x 100 with a % sign: what the agency saw is what counts
             number = round(number * 100, 9)
             text = f"{L.fmt_number(number)}%"
             issues.append(("percent-format", f"Excel holds {L.fmt_number(float(raw))} shown as {text}; it was "
