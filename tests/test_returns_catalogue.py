@@ -374,3 +374,39 @@ def test_macros_are_never_run_values_read(board, library, tmp_path):
     res = check_file(path, board, library, today=TODAY)
     assert res.ok and res.codes == ["macros-ignored"]
     assert res.values["POL_MISSING_EPISODES"].value == 455
+
+
+def test_damaged_files_never_raise_and_stay_fast(board, library, tmp_path):
+    """Seeded random damage, to the bytes and inside well-formed parts: always issues, never an exception."""
+    import random
+    import re
+
+    good = saved(pol_workbook(), tmp_path / "good.xlsx")
+    data = good.read_bytes()
+    with zipfile.ZipFile(good) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    rng = random.Random(20251)
+    target = tmp_path / "damaged.xlsx"
+    for n in range(150):
+        if n % 2:
+            damaged = bytearray(data)
+            for _ in range(rng.randint(1, 12)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            target.write_bytes(bytes(damaged))
+        else:
+            sheet = parts["xl/worksheets/sheet2.xml"].decode()
+            sheet = re.sub(r"<v>[^<]*</v>", lambda m: f"<v>{rng.choice(['x', '#REF!', '1e308', '', '-0'])}</v>"
+                           if rng.random() < 0.3 else m.group(0), sheet)
+            sheet = re.sub(r' t="n"', lambda m: f' t="{rng.choice(["e", "s", "b", "str", "d"])}"'
+                           if rng.random() < 0.2 else m.group(0), sheet)
+            ref = rng.choice(["F5:F7", "A1:XFD1048576", "B2", "F4:F5"])
+            sheet = sheet.replace("</worksheet>", f'<mergeCells><mergeCell ref="{ref}"/></mergeCells></worksheet>')
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                for name, content in parts.items():
+                    z.writestr(name, sheet.encode() if name.endswith("sheet2.xml") else content)
+            target.write_bytes(buf.getvalue())
+        t0 = time.perf_counter()
+        res = check_file(target, board, library, today=TODAY)
+        assert time.perf_counter() - t0 < 0.5
+        assert all(i.code in CATALOGUE for i in res.issues)

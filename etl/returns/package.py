@@ -107,7 +107,7 @@ def open_package(path: Path, limits: Limits | None = None) -> Package:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError (odd versions), struct.error, OSError ...
         raise Unreadable("corrupt-file", f"the file is damaged and cannot be unpacked ({exc}); open it in "
                          "Excel, save it again and resend") from None
     sizes = _vet_entries(data, infos, limits)

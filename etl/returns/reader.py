@@ -133,6 +133,10 @@ def check_file(path: Path | str, board: Board, library: Library, expected_agency
     except Unreadable as exc:
         result.add(exc.code, exc.message)
         return result
+    except Exception as exc:  # noqa: BLE001 - damage no check foresaw: still a message, never a traceback
+        result.add("corrupt-file", f"the file is damaged and cannot be read ({type(exc).__name__}: {_short(exc)}); "
+                   "open it in Excel, save it again and resend")
+        return result
     result.sha256 = pkg.sha256
     try:
         _Checker(pkg, board, library, result, limits, today).run(expected_agency, expected_period)
@@ -279,10 +283,12 @@ class _Checker:
             raw = found["period"][0]
             try:
                 if isinstance(raw, dt.date | dt.datetime):
-                    raise PeriodError(f"'{raw}' is a date, not a quarter")
+                    raise PeriodError("a date, not a quarter")
                 period = Quarter.parse(str(raw))
-            except PeriodError as exc:
-                res.add("bad-period", f"the period {exc}; it should read like '2025-26 Q2'", sheet=name,
+            except PeriodError:
+                what = "a date" if isinstance(raw, dt.date | dt.datetime) else f"'{_clip(str(raw))}'"
+                res.add("bad-period", f"the period is {what}, which is not a financial-year quarter; it should "
+                        "read like '2025-26 Q2' (use the template made for this quarter)", sheet=name,
                         cell=found["period"][1])
         if "contact" in found and found["contact"][0] not in ("", None):
             self.res.contact = str(found["contact"][0]).strip()[:255]
@@ -335,7 +341,7 @@ class _Checker:
             r1, c1, r2, c2 = r1 - 1, c1 - 1, r2 - 1, c2 - 1
             if r2 <= h or r1 == r2 or not (c1 <= code_col <= c2 or c1 <= value_col <= c2):
                 continue
-            r1 = max(r1, h + 1)
+            r1, r2 = max(r1, h + 1), min(r2, max(len(grid.rows) - 1, h + 1))  # rows past the grid are empty
             codes = [str(grid.get(r, code_col)).strip() for r in range(r1, r2 + 1) if grid.get(r, code_col)]
             which = f" (measures {', '.join(codes)})" if codes else ""
             span = f"{_ref(r1, c1)}:{_ref(r2, c2)}"
