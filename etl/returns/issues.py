@@ -29,8 +29,8 @@ def _t(code: str, level: str, meaning: str, action: str) -> IssueType:
 
 _TYPES = [
     # --- the file itself --------------------------------------------------------------------------------
-    _t("file-not-found", ERROR, "There is no file at the path given.",
-       "Check the path and the file name."),
+    _t("file-not-found", ERROR, "There is no file at the path given, or it cannot be opened (no permission, "
+       "locked by another program).", "Check the path and the file name, and that the file is not open elsewhere."),
     _t("empty-file", ERROR, "The file is empty (0 bytes): it was probably not saved or not copied fully.",
        "Save the workbook again in Excel and send the new copy."),
     _t("file-too-large", ERROR, "The file is larger than a quarterly return can be (20 MB).",

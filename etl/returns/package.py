@@ -94,14 +94,21 @@ def open_package(path: Path, limits: Limits | None = None) -> Package:
         raise Unreadable("file-not-found", "there is no such file; check the path and name")
     if path.is_dir():
         raise Unreadable("file-not-found", "this is a folder, not a file")
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise Unreadable("file-not-found", f"the file cannot be opened ({exc.strerror or exc})") from None
     if size == 0:
         raise Unreadable("empty-file", "the file is empty (0 bytes); save the workbook again and resend it")
     if size > limits.max_file_bytes:
         raise Unreadable("file-too-large", f"the file is {size / MB:.1f} MB; a return must be under "
                          f"{limits.max_file_bytes // MB} MB (remove pasted data and pictures, keep the About "
                          "and Return sheets)")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # no permission, a file locked by another program, a network drive gone
+        raise Unreadable("file-not-found", f"the file cannot be read ({exc.strerror or exc}); check it is not "
+                         "open elsewhere and that you may read it") from None
     sha = hashlib.sha256(data).hexdigest()
     _sniff(data, path)
     try:
