@@ -112,6 +112,7 @@ def serve(db: str | None = None, board_path: str | Path | None = None, host: str
           debug: bool = False) -> None:
     """Run the dashboard on http://host:port (Flask's threaded server; use a WSGI server for shared use)."""
     app = create_app(db, board_path)
+    data.source().warm()
     app.run(host=host, port=port, debug=debug)
 
 

@@ -442,17 +442,31 @@ class DataSource:
             self._view, self._version, self._checked_at = new, version, time.monotonic()
             return new
 
+    def warm(self) -> threading.Thread:
+        """Build the view in the background, so the first visitor does not wait for it."""
+        def run():
+            try:
+                self.view()
+            except Exception:  # the page will say what is wrong when someone asks for it
+                log.info("the dataset could not be built yet", exc_info=True)
+        t = threading.Thread(target=run, name="oba-warm", daemon=True)
+        t.start()
+        return t
+
     def _build(self, version: str) -> View:
         from etl import access
 
         engine = self.engine()
         board, library = self.board(), self.library()
+        no_returns = DataUnavailable(
+            "No returns have been loaded yet",
+            "The store exists but holds no agency returns. Make templates with `oba returns template`, "
+            "load the completed workbooks with `oba returns load`, and this page will fill in.")
+        if not _has_returns(engine):
+            raise no_returns
         dataset = access.load_dataset(engine, board, library)
         if dataset.period is None or not len(dataset.frame):
-            raise DataUnavailable(
-                "No returns have been loaded yet",
-                "The store exists but holds no agency returns. Make templates with `oba returns template`, "
-                "load the completed workbooks with `oba returns load`, and this page will fill in.")
+            raise no_returns
         areas = _try(lambda: access.read_areas(engine))
         neighbours = _try(lambda: access.read_neighbours(engine, board, areas))
 
@@ -484,6 +498,15 @@ def read_story(engine, indicator_id: str) -> tuple[dict | None, list[dict]]:
         actions = [{"action": a.action, "owner": a.owner, "due": a.due, "status": a.status,
                     "created_by": a.created_by, "created_at": a.created_at} for a in items]
     return story, actions
+
+
+def _has_returns(engine) -> bool:
+    from sqlalchemy import func, select
+
+    from etl.store import ReturnVersion
+
+    with engine.connect() as conn:
+        return bool(conn.execute(select(func.count()).select_from(ReturnVersion)).scalar())
 
 
 def _try(make: Callable[[], Any]) -> Any:

@@ -65,7 +65,7 @@ def sample_dataset(library: Library, board, quarters: int = 12, last: Quarter = 
         target, tolerance = board.target_for(ind)
         base, step = _base(ind.unit)
         values = base + np.cumsum(rng.normal(0, step, quarters))
-        if ind.id in concern:
+        if ind.id in concern and quarters > 1:
             values[-1] = values[:-1].mean() + (12 * step if ind.polarity != Polarity.higher_better else -12 * step)
         if ind.unit == Unit.percentage:
             values = np.clip(values, 1, 99)

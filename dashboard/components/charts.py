@@ -128,10 +128,7 @@ def baseline_figure(ind: Indicator, history: Sequence[dict], forecast: Sequence[
         if any(v is not None for v in vals):
             data.append(_line(x_hist, vals, name, colour, dash, 3, connectgaps=True, mode="lines+markers",
                               marker={"size": 7, "color": colour}))
-    shapes = []
-    if highlight and highlight in x_hist:
-        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": highlight, "x1": highlight,
-                       "y0": 0, "y1": 1, "line": {"color": "#555555", "width": 1, "dash": "dot"}})
+    shapes = _marker_line(highlight, x_hist)
     return {"data": data, "layout": _layout(
         420, xaxis={"categoryorder": "array", "categoryarray": all_x, "title": {"text": "Quarter"}, "tickangle": -45},
         yaxis={"title": {"text": axis_title(ind)}, "rangemode": "tozero" if ind.unit != Unit.percentage else "normal"},
@@ -140,7 +137,7 @@ def baseline_figure(ind: Indicator, history: Sequence[dict], forecast: Sequence[
 
 # --- SPC ----------------------------------------------------------------------------------------------
 
-def spc_figure(ind: Indicator, history: Sequence[dict]) -> dict:
+def spc_figure(ind: Indicator, history: Sequence[dict], highlight: str | None = None) -> dict:
     """An XmR chart: values coloured and shaped by point type, the mean and the process limits."""
     rows = list(history)
     x = _labels(rows)
@@ -179,8 +176,16 @@ def spc_figure(ind: Indicator, history: Sequence[dict]) -> dict:
                             "yshift": 18, "text": _value_text(ind, known[-1][1]), "font": {"size": 16}})
     return {"data": data, "layout": _layout(
         420, xaxis={"categoryorder": "array", "categoryarray": x, "title": {"text": "Quarter"}, "tickangle": -45},
-        yaxis={"title": {"text": axis_title(ind)}}, annotations=annotations,
+        yaxis={"title": {"text": axis_title(ind)}}, annotations=annotations, shapes=_marker_line(highlight, x),
         legend={"y": 1.08})}
+
+
+def _marker_line(highlight: str | None, categories: Sequence[str]) -> list[dict]:
+    """A dotted vertical line at the quarter being looked at, when it is not the latest."""
+    if not highlight or highlight not in categories:
+        return []
+    return [{"type": "line", "xref": "x", "yref": "paper", "x0": highlight, "x1": highlight, "y0": 0, "y1": 1,
+             "line": {"color": "#1a1a1a", "width": 2, "dash": "dot"}}]
 
 
 # --- benchmarking -------------------------------------------------------------------------------------

@@ -111,6 +111,16 @@ def variation_label(point_type: str | None, polarity: Polarity | str) -> str:
     return f"Variation: {words}"
 
 
+def row_point_type(row: dict | None) -> str:
+    """The point type to show for a row: its own SPC point type, or "" (no data) when it has no value."""
+    if not row:
+        return ""
+    value = row.get("value")
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(row.get("spc_point_type") or row.get("variation") or "")
+
+
 def variation_icon(point_type: str | None, polarity: Polarity | str, size: int = 36) -> html.Img:
     """The variation icon for a point's type (the latest point's, for the series' icon)."""
     pt = point_type or ""

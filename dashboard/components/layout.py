@@ -103,11 +103,17 @@ def notice(text: str, color: str = "warning") -> html.Div:
     return html.Div(text, className=f"alert alert-{color} notice", role="status")
 
 
+def with_code(text: str) -> list:
+    """Text with `backticked` commands shown as code: "Run `oba init`" → ["Run ", <code>oba init</code>]."""
+    parts = text.split("`")
+    return [html.Code(p) if i % 2 else p for i, p in enumerate(parts) if p]
+
+
 def problem(title: str, message: str, details: list[str] | None = None) -> html.Div:
     """A full-page message when there is nothing to show, saying what to do next."""
     return html.Div([
         html.H1(title, className="page-title"),
-        dbc.Alert([html.P(message, className="mb-0"),
+        dbc.Alert([html.P(with_code(message), className="mb-0"),
                    html.Ul([html.Li(d) for d in details], className="mt-2 mb-0") if details else None],
                   color="info", className="problem"),
         html.P(dcc.Link("About the methods", href="/about")),

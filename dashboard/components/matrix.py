@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboard.components.badges import comparison_badge, rag_badge, status_badge, travel_text
-from dashboard.components.icons import assurance_icon, variation_icon
+from dashboard.components.icons import assurance_icon, row_point_type, variation_icon
 from dashboard.data import MatrixRow
 from dashboard.formatting import EXCEPTION_SHORT, format_indicator_value, word
 
@@ -47,7 +47,7 @@ def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
         html.Th([dcc.Link(ind.label, href=href, className="indicator-link stretched-link"), _reason_line(mr)],
                 scope="row", className="col-indicator"),
         html.Td(value, className=f"col-value{' value-suppressed' if status in ('suppressed', 'missing') else ''}"),
-        html.Td(variation_icon(row.get("spc_point_type") or row.get("variation"), ind.polarity) if row else "–",
+        html.Td(variation_icon(row_point_type(row), ind.polarity),
                 className="col-icon"),
         html.Td(assurance_icon(row.get("assurance")), className="col-icon"),
         html.Td(rag_badge(row.get("rag")), className="col-rag"),

@@ -32,10 +32,14 @@ def _count(x: Any, status: str, decimals: int = 0) -> str:
 
 def data_table(ind: Indicator, history: list[dict], highlight: str | None = None) -> html.Div:
     """Every quarter's figures, newest first; suppressed values say so and small numbers are marked."""
+    compared = any(is_number(r.get("neighbours_mean")) or is_number(r.get("england_value")) for r in history)
     heads = ["Quarter", "Numerator", "Denominator", "Value", "95% interval", "Data", "Target", "SPC",
              "Neighbours' average", "England"]
-    if ind.unit == Unit.count:
+    if ind.unit == Unit.count:  # the value is the count itself
+        heads.remove("Numerator")
         heads.remove("Denominator")
+    if not compared:
+        heads = heads[:-2]
     rows = []
     small = False
     for r in sorted(history, key=lambda r: r["period_index"], reverse=True):
@@ -46,8 +50,9 @@ def data_table(ind: Indicator, history: list[dict], highlight: str | None = None
             small = True
         interval = (f"{format_indicator_value(r['lower'], ind)} to {format_indicator_value(r['upper'], ind)}"
                     if is_number(r.get("lower")) and is_number(r.get("upper")) else "–")
-        cells = [html.Th(r["period"], scope="row"), html.Td(_count(r.get("numerator"), status, ind.decimals))]
+        cells = [html.Th(r["period"], scope="row")]
         if ind.unit != Unit.count:
+            cells.append(html.Td(_count(r.get("numerator"), status, ind.decimals)))
             den = "population" if ind.denominator == "population_0_17" else None
             cells.append(html.Td(_count(r.get("denominator"), "ok") + (f" ({den})" if den and is_number(
                 r.get("denominator")) else "")))
@@ -58,11 +63,10 @@ def data_table(ind: Indicator, history: list[dict], highlight: str | None = None
             html.Td(rag_badge(r.get("rag"))),
             html.Td(word(POINT_TYPE_SHORT, r.get("spc_point_type") or "common_cause") if is_number(r.get("value"))
                     else "–"),
-            html.Td(format_indicator_value(r.get("neighbours_mean"), ind) if is_number(r.get("neighbours_mean"))
-                    else "–"),
-            html.Td(format_indicator_value(r.get("england_value"), ind) if is_number(r.get("england_value"))
-                    else "–"),
         ]
+        if compared:
+            cells += [html.Td(format_indicator_value(r.get(c), ind) if is_number(r.get(c)) else "–")
+                      for c in ("neighbours_mean", "england_value")]
         rows.append(html.Tr(cells, className="table-active" if r["period"] == highlight else None))
     note = html.P("* A small number (below the suppression threshold of "
                   f"{ind.suppress_below}): the board may see it, but it must be suppressed in anything published.",

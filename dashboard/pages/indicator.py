@@ -16,7 +16,7 @@ from dashboard.components.charts import (
     ranked_comparators,
     spc_figure,
 )
-from dashboard.components.icons import assurance_icon, variation_icon, variation_label
+from dashboard.components.icons import assurance_icon, row_point_type, variation_icon, variation_label
 from dashboard.components.layout import (
     chart,
     notice,
@@ -106,13 +106,13 @@ def _facts(v: View, ind: Indicator, row: dict | None, period: Quarter) -> html.D
     row = row or {}
     status = row.get("status", "missing" if not row else "ok")
     value = format_indicator_value(row.get("value"), ind, status) if row else "no data"
-    pt = row.get("spc_point_type") or row.get("variation")
+    pt = row_point_type(row)
     facts = [
         html.Div([html.Div("Value", className="fact-label"), html.Div(value, className="big-value"),
                   html.Div(str(period), className="fact-sub")], className="fact"),
         html.Div([html.Div("Variation", className="fact-label"), variation_icon(pt, ind.polarity, 48),
-                  html.Div(variation_label(pt, ind.polarity).removeprefix("Variation: "), className="fact-sub")],
-                 className="fact"),
+                  html.Div(variation_label(pt, ind.polarity).removeprefix("Variation: ") if pt else
+                           "No value this quarter", className="fact-sub")], className="fact"),
         html.Div([html.Div("Assurance", className="fact-label"), assurance_icon(row.get("assurance"), 48),
                   html.Div(word(ASSURANCE_WORDS, row.get("assurance") or ""), className="fact-sub")],
                  className="fact"),
@@ -176,8 +176,7 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
     history = v.history(ind.id)
     forecast = v.forecast(ind.id)
     reasons = v.reasons(ind.id, period=period)
-    past = [r for r in history if r["period_index"] <= period.index]
-    last_row = row or (past[-1] if past else None)
+    last_row = row
     agency = next((a.name for a in v.board.agencies if a.code == ind.agency), ind.agency)
     target, tolerance = v.board.target_for(ind)
     story, actions = v.story(ind.id)
@@ -207,20 +206,23 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
         served += [dcc.Link(p.name, href=f"/priority/{p.id}{query(period=keep)}"), ", "]
     lead = html.Span([ind.question.title, " · Serves: ", *(served[:-1] or ["no board priority"])])
 
-    spc_rows = past or history
+    is_current = period == v.current
+    shown_forecast = forecast if is_current else []
     sections = [
         html.Section([
             html.H2("Turn the curve: the baseline", id="baseline", className="section-title"),
-            chart(baseline_figure(ind, past, forecast if period == v.current else [], Quarter.parse(str(period)).short),
-                  baseline_summary(ind, last_row, forecast if period == v.current else []),
+            chart(baseline_figure(ind, history, shown_forecast, None if is_current else period.short),
+                  baseline_summary(ind, last_row, shown_forecast) if is_current else
+                  latest_sentence(ind, last_row) + f" The dotted line marks {period}; the forecast is made from "
+                                                   f"the current quarter, {v.current}.",
                   f"{ind.label}: history and forecast", graph_id="baseline-chart",
                   note=(f"Forecast method: {method}. The shaded bands are the 80% and 95% ranges the forecast "
-                        "expects the value to fall in if nothing changes." if method and period == v.current
-                        else None)),
+                        "expects the value to fall in if nothing changes." if method and is_current else None)),
         ], className="indicator-section"),
         html.Section([
             html.H2("Statistical process control", id="spc", className="section-title"),
-            chart(spc_figure(ind, spc_rows), spc_summary(ind, spc_rows, _spc_rule_text(ind, (spc_rows or [{}])[-1])),
+            chart(spc_figure(ind, history, None if is_current else period.short),
+                  spc_summary(ind, history, _spc_rule_text(ind, (history or [{}])[-1])),
                   f"{ind.label}: XmR chart", graph_id="spc-chart"),
         ], className="indicator-section"),
         html.Section([html.H2("Benchmarking", id="benchmarking", className="section-title"),

@@ -10,7 +10,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components.badges import rag_badge, severity_badge
 from dashboard.components.charts import sparkline_figure, sparkline_title
-from dashboard.components.icons import assurance_icon, icon_key, variation_icon
+from dashboard.components.icons import assurance_icon, icon_key, row_point_type, variation_icon
 from dashboard.components.layout import (
     chart,
     notice,
@@ -92,7 +92,7 @@ def indicator_card(v: View, mr: MatrixRow, keep: str | None, period) -> dbc.Col:
         html.Div([
             html.Span(format_indicator_value(row.get("value"), ind, status, short=True) if row else "no data",
                       className="big-value"),
-            variation_icon(row.get("spc_point_type") or row.get("variation"), ind.polarity, 34) if row else None,
+            variation_icon(row_point_type(row), ind.polarity, 34),
             assurance_icon(row.get("assurance"), 34) if row.get("assurance") else None,
             rag_badge(row.get("rag")),
         ], className="card-facts"),

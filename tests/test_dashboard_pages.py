@@ -1,0 +1,189 @@
+"""Every page rendered through Dash's own callback endpoint (as the browser asks for it), on datasets made to
+be odd on purpose: one quarter of data, no benchmark, a suppressed value, an agency that never returned, an
+unknown id in the URL, a store that does not exist yet."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from test_dashboard_sample import NEIGHBOURS, sample_dataset
+
+from dashboard import data
+from dashboard.app import create_app
+from dashboard.data import DataSource, View
+from etl.db import init_store
+from etl.store import make_engine
+from indicators.periods import Quarter
+
+ROUTER = ".._pages_content.children..._pages_store.data.."
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app()
+
+
+@pytest.fixture
+def serve_view(app, library, board):
+    """Serve a given View (or DataSource) for the test, then put the default source back."""
+    before = data.source()
+
+    def use(view_or_source):
+        data.use(view_or_source if isinstance(view_or_source, DataSource) else DataSource.fixed(view_or_source))
+
+    yield use
+    data.use(before)
+
+
+def _view(library, board, returns: pd.DataFrame | None = None, **kw) -> View:
+    ds = sample_dataset(library, board, **kw)
+    nb = pd.DataFrame({"area_code": ds.area_code, "neighbour_code": NEIGHBOURS, "rank": range(1, 11)})
+    return View(ds, board, library, "test", neighbours=nb,
+                returns_loader=(lambda: returns) if returns is not None else None)
+
+
+def _texts(node, out: list[str]) -> list[str]:
+    if isinstance(node, str):
+        out.append(node)
+    elif isinstance(node, list):
+        for n in node:
+            _texts(n, out)
+    elif isinstance(node, dict):
+        props = node.get("props", {})
+        for key in ("children", "alt"):
+            if key in props:
+                _texts(props[key], out)
+        if "aria-label" in props:
+            _texts(props["aria-label"], out)
+    return out
+
+
+def render(app, path: str, search: str = "") -> str:
+    """The page's text, from the router callback's answer."""
+    payload = {"output": ROUTER,
+               "outputs": [{"id": "_pages_content", "property": "children"},
+                           {"id": "_pages_store", "property": "data"}],
+               "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                          {"id": "_pages_location", "property": "search", "value": search}],
+               "changedPropIds": ["_pages_location.pathname"], "state": []}
+    client = app.server.test_client()
+    client.get("/")  # the first request sets up the pages' routing
+    r = client.post("/_dash-update-component", json=payload)
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    body = json.loads(r.get_data(as_text=True))
+    text = " ".join(" ".join(_texts(body["response"]["_pages_content"]["children"], [])).split())
+    assert "could not be shown" not in text, text[:300]
+    return text
+
+
+def test_pages_render_on_a_full_sample(app, serve_view, library, board):
+    v = _view(library, board)
+    serve_view(v)
+    home = render(app, "/")
+    assert "This quarter: 2025-26 Q2" in home
+    for p in board.priorities:
+        n = sum(r.is_exception for r in v.matrix(p.id))
+        assert f"{p.name} {n} exception" in home
+    neglect = render(app, "/priority/neglect")
+    assert "How much did we do?" in neglect and "How well did we do it?" in neglect and "Is anyone better off?" in neglect
+    assert render(app, "/priority", "?priority=neglect") == neglect
+    ind = render(app, "/indicator/rereferral_rate")
+    for part in ("Turn the curve: the baseline", "Statistical process control", "Benchmarking", "The data",
+                 "About this indicator", "No story has been recorded yet"):
+        assert part in ind
+    assert "Why this is an exception" in ind
+    assert "About the methods" in render(app, "/about")
+
+
+def test_one_quarter_of_data(app, serve_view, library, board):
+    serve_view(_view(library, board, quarters=1))
+    assert "This quarter: 2025-26 Q2" in render(app, "/")
+    page = render(app, "/indicator/rereferral_rate")
+    assert "too few quarters for a forecast" in page
+    assert "too few distinct values to set process limits" in page
+
+
+def test_indicator_without_a_benchmark(app, serve_view, library, board):
+    serve_view(_view(library, board))
+    page = render(app, "/indicator/training_attendance")  # a count: no published comparison
+    assert "No published benchmark" in page
+    assert "None: no national figure is published" in page
+
+
+def test_suppressed_and_missing_values_are_never_zero(app, serve_view, library, board):
+    serve_view(_view(library, board, suppressed=("cse_crimes",), missing=("children_feel_safe",)))
+    page = render(app, "/indicator/cse_crimes")
+    assert "suppressed" in page and "it is not zero" in page
+    home = render(app, "/")
+    assert "suppressed" in home and "not returned" in home
+    assert "Children feel safe" in home and "Data missing" in home
+
+
+def test_agency_that_never_returned(app, serve_view, library, board):
+    rows = [{"agency_code": a.code, "agency_name": a.name, "period": q.label, "period_index": q.index,
+             "status": "received", "late": False, "revised": False, "warnings": 0, "missing_measures": [],
+             "issues": []}
+            for a in board.agencies if a.code != "EH" for q in (Quarter(2025, 1), Quarter(2025, 2))]
+    rows += [{"agency_code": "EH", "agency_name": "Early Help", "period": q.label, "period_index": q.index,
+              "status": "missing", "late": False, "revised": False, "warnings": 0,
+              "missing_measures": ["EH_ASSESSMENTS", "EH_STEP_UP"], "issues": []}
+             for q in (Quarter(2025, 1), Quarter(2025, 2))]
+    serve_view(_view(library, board, returns=pd.DataFrame(rows)))
+    page = render(app, "/returns")
+    n = len(board.agencies)
+    assert f"{n - 1} of {n} agencies sent their return for 2025-26 Q2; 1 missing." in page
+    assert "Measures not returned: EH_ASSESSMENTS, EH_STEP_UP" in page
+    assert page.count("Harrowdale Early Help Service, 2025-26 Q2: Missing") == 1
+
+
+def test_unknown_ids_and_periods_get_a_friendly_message(app, serve_view, library, board):
+    serve_view(_view(library, board))
+    page = render(app, "/indicator/rereferal_rate")
+    assert "No such indicator" in page and "Did you mean" in page and "Re-referrals" in page
+    assert "No such priority" in render(app, "/priority/neglected")
+    assert "Page not found" in render(app, "/no/such/page")
+    assert "'2099-00 Q9' is not a quarter" in render(app, "/", "?period=2099-00+Q9")
+    assert "There is no data for 2019-20 Q1; showing 2025-26 Q2" in render(app, "/", "?period=2019-20+Q1")
+
+
+def test_an_earlier_quarter_applies_the_same_rules(app, serve_view, library, board):
+    v = _view(library, board)
+    serve_view(v)
+    page = render(app, "/", "?period=2024-25+Q4")
+    assert "This quarter: 2024-25 Q4" in page and "the same rules are applied" in page
+
+
+def test_store_not_created_says_what_to_run(app, serve_view, tmp_path):
+    serve_view(DataSource(str(tmp_path / "nothing-here.sqlite")))
+    page = render(app, "/")
+    assert "There is no data store yet" in page and "oba init" in page and "make run" in page
+    assert not (tmp_path / "nothing-here.sqlite").exists()  # looking does not create an empty file
+
+
+def test_store_without_returns(app, serve_view, tmp_path):
+    path = tmp_path / "empty.sqlite"
+    engine = make_engine(str(path))
+    init_store(engine)
+    engine.dispose()
+    serve_view(DataSource(str(path)))
+    page = render(app, "/indicator/rereferral_rate")
+    assert "No returns have been loaded yet" in page and "oba returns load" in page
+
+
+def test_period_choice_goes_in_the_url(app):
+    import sys
+
+    home = sys.modules["dashboard.pages.home"]
+    assert home.choose_period("2025-26 Q1", "2025-26 Q2", "") == "?period=2025-26+Q1"
+    priority = sys.modules["dashboard.pages.priority"]
+    assert priority.choose_period("2025-26 Q1", "2025-26 Q2", "?priority=neglect&period=2025-26+Q2") == \
+        "?priority=neglect&period=2025-26+Q1"
+
+
+def test_icons_are_served(app):
+    client = app.server.test_client()
+    r = client.get("/_icons/variation-concern-H.svg")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b">H</text>" in r.data
+    assert client.get("/_icons/nothing.svg").status_code == 404
