@@ -361,3 +361,121 @@ def test_a_flat_baseline_can_turn_but_not_be_turned():
     assert r.verdict == "turning"
     assert "baseline has none" in r.sentence
     assert curve_turned(forecast_baseline([]), [1.0], "lower_better").verdict == "no_baseline"
+
+
+# --- many series at once --------------------------------------------------------------------------------------------
+def mixed_panel(n_series: int, seed: int, quarters: int = 40):
+    """Lines with noise, flattening curves, seasonal series, noise, exact lines and constants, with leading,
+    trailing and internal gaps, short and empty series, and per-series bounds (NaN: none)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(quarters)
+    values = np.empty((n_series, quarters))
+    for i in range(n_series):
+        kind = i % 6
+        if kind == 0:
+            values[i] = 50 + rng.normal(0.8, 1.0) * t + rng.normal(0, rng.uniform(0.5, 3), quarters)
+        elif kind == 1:
+            values[i] = 100 - rng.uniform(30, 80) * rng.uniform(0.7, 0.92) ** t + rng.normal(0, 1, quarters)
+        elif kind == 2:
+            values[i] = seasonal_series(quarters, seed * 1000 + i)
+        elif kind == 3:
+            values[i] = rng.normal(20, 5, quarters)
+        elif kind == 4:
+            values[i] = 30 - rng.uniform(0.5, 1.5) * t + rng.normal(0, 1, quarters)  # heads below 0
+        else:
+            values[i] = 3.0 + 0.5 * t if i % 12 == 5 else np.full(quarters, 7.0)  # exact line, constant
+    for i in range(n_series):
+        r = rng.random()
+        if r < 0.15:
+            values[i, : rng.integers(1, max(2, quarters - 12))] = np.nan  # late start (12+ quarters left)
+        elif r < 0.25:
+            values[i, quarters - rng.integers(1, 6) :] = np.nan  # not reported lately
+        elif r < 0.4:
+            values[i, rng.choice(quarters, rng.integers(1, 6), replace=False)] = np.nan  # gaps
+        elif r < 0.5:
+            keep = rng.choice([1, 2, 3, 4, 5, 8, 11, 12, 13])  # short series
+            values[i, : quarters - keep] = np.nan
+        elif r < 0.53:
+            values[i] = np.nan
+    lower = np.where(rng.random(n_series) < 0.6, 0.0, np.nan)
+    upper = np.where(rng.random(n_series) < 0.3, np.nanmax(values, axis=1, initial=0.0), np.nan)
+    return values, lower, upper
+
+
+def _bound(bound, i):
+    if bound is None:
+        return None
+    b = float(bound) if np.ndim(bound) == 0 else float(bound[i])
+    return None if np.isnan(b) else b
+
+
+def assert_same_as_baseline(values, batch, lower=None, upper=None, **kwargs):
+    """Row by row, forecast_many's result is forecast_baseline's."""
+    assert len(batch) == len(values)
+    for i, y in enumerate(values):
+        b = forecast_baseline(y, lower_bound=_bound(lower, i), upper_bound=_bound(upper, i), **kwargs)
+        where = f"series {i}: {b.method_label}"
+        assert batch.method[i] == b.method, where
+        assert batch.method_label[i] == b.method_label, where
+        assert batch.n_points[i] == b.n_points, where
+        assert batch.indicative[i] == b.indicative and batch.has_interval[i] == b.has_interval, where
+        scale = float(np.nanmax(np.abs(y))) if np.isfinite(y).any() else 1.0
+        pd.testing.assert_frame_equal(
+            batch.forecast(i), b.forecast, check_exact=False, rtol=1e-9, atol=1e-9 * max(scale, 1.0)
+        )
+
+
+def test_forecast_many_equals_forecast_baseline_series_by_series():
+    values, lower, upper = mixed_panel(360, seed=11)
+    batch = fc_mod.forecast_many(values, lower_bound=lower, upper_bound=upper)
+    assert batch.point.shape == (360, 4) and list(batch.positions) == [40, 41, 42, 43]
+    # the panel exercises every method, indicative fits, clipping and series with no values
+    counts = pd.Series(batch.method).value_counts()
+    assert set(counts.index) == {"none", "flat", "linear", "linear_seasonal", "damped_holt"}
+    assert counts["damped_holt"] >= 20 and counts["linear_seasonal"] >= 20 and batch.indicative.sum() >= 5
+    assert (batch.point == 0).any() and (batch.hi95 == np.broadcast_to(upper[:, None], (360, 4))).any()
+    assert_same_as_baseline(values, batch, lower, upper)
+
+
+@pytest.mark.parametrize("method", ["linear", "linear_seasonal", "damped_holt", "flat"])
+def test_forecast_many_forced_methods(method):
+    values, lower, _ = mixed_panel(72, seed=3, quarters=20)
+    batch = fc_mod.forecast_many(values, horizon=6, method=method, lower_bound=0.0)
+    assert_same_as_baseline(values, batch, 0.0, None, horizon=6, method=method)
+
+
+def test_forecast_many_other_season_length_and_shapes():
+    values, lower, upper = mixed_panel(48, seed=8, quarters=27)
+    batch = fc_mod.forecast_many(values, horizon=1, season_length=3, lower_bound=lower, upper_bound=5.0)
+    assert_same_as_baseline(values, batch, lower, 5.0, horizon=1, season_length=3)
+    assert fc_mod.forecast_many(np.empty((0, 8))).point.shape == (0, 4)
+    empty = fc_mod.forecast_many(np.empty((2, 0)))
+    assert list(empty.method) == ["none", "none"] and list(empty.positions) == [0, 1, 2, 3]
+
+
+def test_forecast_many_odd_inputs():
+    # text, None and infinities as forecast_baseline reads them (infinite values go one series at a time)
+    rows = [[1, 2, None, "x", 5, 7, 8.5], [np.inf, 1, 2, 3, 4, 5, 6], [4.0, 3.0, 1.0, 0.5, -np.inf, 0.2, 0.1]]
+    batch = fc_mod.forecast_many(rows, lower_bound=[0.0, np.nan, 0.0])
+    assert_same_as_baseline([fc_mod._as_values(r) for r in rows], batch, [0.0, np.nan, 0.0])
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [pd.NA, 3.0], "c": [4.0, 5.0]}).astype("Float64")
+    assert list(fc_mod.forecast_many(frame).method) == ["flat", "linear"]
+    with pytest.raises(ValueError, match="2-D"):
+        fc_mod.forecast_many([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="one number per series"):
+        fc_mod.forecast_many([[1.0, 2.0, 3.0]], upper_bound=[1.0, 2.0])
+    with pytest.raises(ValueError, match="method"):
+        fc_mod.forecast_many([[1.0, 2.0, 3.0]], method="arima")
+
+
+def test_forecast_many_is_much_faster_than_a_loop():
+    values, _, _ = mixed_panel(600, seed=5)
+    fc_mod.forecast_many(values[:20])
+    start = time.perf_counter()
+    fc_mod.forecast_many(values, lower_bound=0.0)
+    batch = time.perf_counter() - start
+    start = time.perf_counter()
+    for y in values[:100]:
+        forecast_baseline(y, lower_bound=0.0)
+    loop = (time.perf_counter() - start) * 6
+    assert batch < loop / 3  # typically about 15 times faster
