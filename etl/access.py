@@ -21,6 +21,7 @@ from etl.store import (
     CurveStory,
     Neighbour,
     NeighbourSet,
+    RebaseDecision,
     ReturnValue,
     ReturnVersion,
 )
@@ -37,7 +38,8 @@ def store_version(engine: Engine) -> str:
     with engine.connect() as conn:
         for model, col in ((ReturnVersion, ReturnVersion.id), (ReturnVersion, ReturnVersion.superseded_at),
                            (BenchmarkRelease, BenchmarkRelease.id), (NeighbourSet, NeighbourSet.imported_at),
-                           (CurveStory, CurveStory.updated_at), (ActionPlanItem, ActionPlanItem.created_at)):
+                           (CurveStory, CurveStory.updated_at), (ActionPlanItem, ActionPlanItem.created_at),
+                           (RebaseDecision, RebaseDecision.recorded_at)):
             parts.append(str(conn.execute(select(func.count(), func.max(col)).select_from(model)).one()))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
@@ -146,6 +148,39 @@ def read_story(engine: Engine, indicator_id: str) -> tuple[dict | None, list[dic
     return s, acts
 
 
+def read_frozen_baselines(engine: Engine) -> dict:
+    """indicator id → the quarter its baseline was frozen at, from the latest story of each indicator."""
+    from indicators.periods import PeriodError, Quarter
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(CurveStory.indicator_id, CurveStory.baseline_frozen_at)
+                            .order_by(CurveStory.updated_at, CurveStory.id)).all()
+    out = {}
+    for ind, at in rows:
+        if not at:
+            continue
+        try:
+            out[ind] = Quarter.parse(at)
+        except PeriodError:
+            continue
+    return out
+
+
+def read_rebases(engine: Engine) -> dict:
+    """indicator id → the quarters where a recorded decision starts a new SPC segment."""
+    from indicators.periods import PeriodError, Quarter
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(RebaseDecision.indicator_id, RebaseDecision.period)).all()
+    out: dict[str, list] = {}
+    for ind, period in rows:
+        try:
+            out.setdefault(ind, []).append(Quarter.parse(period))
+        except PeriodError:
+            continue
+    return out
+
+
 def load_dataset(engine: Engine, board: Board, library: Library, period=None, forecasts: bool = True) -> Dataset:
     """Read everything the dataset needs from the store and build it."""
     areas = read_areas(engine)
@@ -160,4 +195,6 @@ def load_dataset(engine: Engine, board: Board, library: Library, period=None, fo
         returns=return_status(engine, board),
         period=period,
         forecasts=forecasts,
+        frozen=read_frozen_baselines(engine),
+        rebases=read_rebases(engine),
     )

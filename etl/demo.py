@@ -8,8 +8,9 @@ with stories for the dashboard to find:
 
 * re-referrals worsen quarter after quarter (a trend, above target, worse than neighbours);
 * assessments within 45 working days drop to a new, lower level (a sustained shift);
-* return home interviews within 72 hours improve after an action plan (special-cause improvement, the curve
-  turns against the baseline frozen when the plan started);
+* return home interviews within 72 hours improve after an action plan: the curve turns against the baseline
+  frozen when the plan started, and a recorded rebase starts new SPC limits for the new process;
+* looked-after children's health assessments on time move to a higher level (special-cause improvement);
 * the education return for the latest quarter is late, and the acute trust has not sent it at all;
 * the police resubmit the previous quarter with corrected figures (a revised return);
 * small counts (CSE-flagged crimes) are returned suppressed.
@@ -128,13 +129,14 @@ def demo_returns() -> dict[Quarter, dict[str, dict[str, object]]]:
     # Police
     missing = whole(_series(rng, n, 455, 30))
     rhi_el = whole(missing * 0.88)
-    rhi_share = np.concatenate([_series(rng, 6, 0.60, 0.025), _series(rng, n - 6, 0.70, 0.02, trend=0.028)])
-    rhi = whole(rhi_el * np.clip(rhi_share, 0, 0.97))  # the improvement story, after the plan in 2025-26 Q1
+    # the improvement story: flat until the action plan starts in 2025-26 Q1 (the 7th quarter), rising after
+    rhi_share = np.concatenate([_series(rng, 7, 0.60, 0.02), _series(rng, n - 7, 0.74, 0.012, trend=0.025)])
+    rhi = whole(rhi_el * np.clip(rhi_share, 0, 0.97))
     cse = whole(_series(rng, n, 7, 3))
     da_inc = whole(_series(rng, n, 905, 40, season=(0, 0, 60, -30)))
     # Health
     ha_due = whole(_series(rng, n, 248, 12))
-    ha_on = whole(ha_due * np.clip(_series(rng, n, 0.89, 0.02), 0, 1))
+    ha_on = whole(ha_due * np.clip(_series(rng, n, 0.855, 0.012, shift_at=4, shift=0.06), 0, 1))  # a lasting gain
     selfharm = whole(_series(rng, n, 41, 6))
     # Education
     cme = whole(_series(rng, n, 148, 12))
@@ -442,7 +444,7 @@ def _governance(engine) -> None:
     """The stories behind two baselines and their action plans, as a PQA sub-group would write them."""
     from sqlalchemy.orm import Session
 
-    from etl.store import ActionPlanItem, CurveStory
+    from etl.store import ActionPlanItem, CurveStory, RebaseDecision
 
     with Session(engine) as s, s.begin():
         s.add(CurveStory(
@@ -466,6 +468,10 @@ def _governance(engine) -> None:
                            "service manager", due=dt.date(2025, 12, 31), status="on_track", created_by="PQA sub-group",
                            created_at=dt.datetime(2025, 7, 15)),
         ])
+        s.add(RebaseDecision(indicator_id="return_home_interviews", period="2025-26 Q2",
+                             reason="Same-day notification and out-of-hours interviews started in July 2025: a new "
+                                    "process, so its limits are calculated afresh.",
+                             decided_by="PQA sub-group", decided_on=dt.date(2025, 10, 14)))
         s.add(CurveStory(
             indicator_id="rereferral_rate",
             story="Re-referrals have risen for two years. An audit of 40 re-referred families found cases closed "

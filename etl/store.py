@@ -234,6 +234,21 @@ class ActionPlanItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class RebaseDecision(Base):
+    """A recorded decision to start a new SPC segment at a quarter (MDC: never rebase automatically)."""
+
+    __tablename__ = "rebase_decision"
+    __table_args__ = (UniqueConstraint("indicator_id", "period", name="uq_rebase_decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), index=True)
+    period: Mapped[str] = mapped_column(String(16))  # the first quarter of the new segment
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 # --- engine ------------------------------------------------------------------------------------------
 
 def database_url(db: str | None = None) -> str:

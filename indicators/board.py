@@ -12,7 +12,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from indicators._yaml import read_located_yaml
 from indicators.definitions import (
     POPULATION,
     DefinitionError,

@@ -10,34 +10,19 @@ Comparisons are made only for percentages and rates: raw counts depend on an are
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from indicators.definitions import Library, Polarity, Unit
-from indicators.intervals import funnel_position
+from indicators.intervals import funnel_position, significance_vs
 
 COMPARATOR_COLUMNS = ["indicator_id", "area_code", "area_name", "level", "region_code", "key_kind", "key",
                       "value", "numerator", "denominator", "lower", "upper"]
 COMPARISON_COLUMNS = ["comparator_year", "neighbours_mean", "neighbours_median", "neighbours_n", "region_value",
                       "england_value", "rank", "rank_of", "quartile", "vs_england", "vs_neighbours", "funnel"]
 COMPARABLE_UNITS = (Unit.percentage, Unit.rate_per_10000)
-
-
-def significance(lower, upper, comparator, polarity: Polarity | str) -> np.ndarray:
-    """Compare an area's 95% interval with a comparator value (the Fingertips approach).
-
-    The area is significantly higher when the comparator lies below its interval, lower when above it, and
-    similar otherwise. For a polarity the result reads ``better``/``worse``; for context ``higher``/``lower``.
-    Where the interval or comparator is unknown the result is ``not_compared``.
-    """
-    lower, upper, comparator = (np.asarray(x, dtype=float) for x in (lower, upper, comparator))
-    known = np.isfinite(lower) & np.isfinite(upper) & np.isfinite(comparator)
-    higher = known & (comparator < lower)
-    lower_ = known & (comparator > upper)
-    pol = Polarity(polarity)
-    up, down = {"higher_better": ("better", "worse"), "lower_better": ("worse", "better"),
-                "context": ("higher", "lower")}[pol.value]
-    return np.where(~known, "not_compared", np.where(higher, up, np.where(lower_, down, "similar")))
 
 
 def quartile_band(share_better: np.ndarray) -> np.ndarray:
@@ -49,35 +34,34 @@ def quartile_band(share_better: np.ndarray) -> np.ndarray:
 def _comparator_keys(focal: pd.DataFrame, comparators: pd.DataFrame) -> pd.DataFrame:
     """Pick, per focal row, which comparator set to use: the same quarter's values, else the latest year published."""
     focal = focal.copy()
-    focal["key_kind"] = ""
-    focal["key"] = -1
-    if comparators.empty:
-        return focal
-    quarterly = comparators[comparators["key_kind"] == "quarter"][["indicator_id", "key"]].drop_duplicates()
-    qset = set(zip(quarterly["indicator_id"], quarterly["key"], strict=True))
-    years = (comparators[comparators["key_kind"] == "year"].groupby("indicator_id")["key"]
-             .apply(lambda s: np.sort(s.unique())).to_dict())
-    year_ending = (focal["period_index"] // 4 + 1).to_numpy()
     kinds = np.full(len(focal), "", dtype=object)
     keys = np.full(len(focal), -1, dtype=np.int64)
-    for ind_id, idx in focal.groupby("indicator_id").indices.items():
-        pidx = focal["period_index"].to_numpy()[idx]
-        in_q = np.array([(ind_id, int(p)) in qset for p in pidx], dtype=bool)
-        kinds[idx[in_q]] = "quarter"
-        keys[idx[in_q]] = pidx[in_q]
-        ys = years.get(ind_id)
-        if ys is not None and len(ys):
-            pos = np.searchsorted(ys, year_ending[idx], side="right") - 1
-            use = ~in_q & (pos >= 0)
-            kinds[idx[use]] = "year"
-            keys[idx[use]] = ys[np.clip(pos, 0, None)][use]
+    if not comparators.empty and len(focal):
+        quarterly = comparators.loc[comparators["key_kind"] == "quarter", ["indicator_id", "key"]].drop_duplicates()
+        if len(quarterly):
+            hit = focal[["indicator_id", "period_index"]].merge(
+                quarterly.rename(columns={"key": "period_index"}).assign(_q=True), how="left",
+                on=["indicator_id", "period_index"])["_q"].fillna(False).to_numpy(dtype=bool)
+        else:
+            hit = np.zeros(len(focal), dtype=bool)
+        kinds[hit] = "quarter"
+        keys[hit] = focal["period_index"].to_numpy()[hit]
+        published = comparators[comparators["key_kind"] == "year"]
+        year_ending = (focal["period_index"] // 4 + 1).to_numpy()
+        for ind_id, g in published.groupby("indicator_id"):
+            years = np.sort(g["key"].unique())
+            idx = np.flatnonzero((focal["indicator_id"] == ind_id).to_numpy() & ~hit)
+            pos = np.searchsorted(years, year_ending[idx], side="right") - 1
+            ok = pos >= 0
+            kinds[idx[ok]] = "year"
+            keys[idx[ok]] = years[pos[ok]]
     focal["key_kind"] = kinds
     focal["key"] = keys
     return focal
 
 
 def compare(focal: pd.DataFrame, comparators: pd.DataFrame, neighbours: pd.DataFrame, regions: dict[str, str],
-            library: Library) -> pd.DataFrame:
+            library: Library, funnel_levels: tuple[float, ...] = (0.95, 0.998)) -> pd.DataFrame:
     """Add the comparison columns to ``focal`` (indicator × area × period values of the areas being reported on).
 
     ``comparators`` holds every area's comparable values (COMPARATOR_COLUMNS; ``key_kind`` "year" for
@@ -90,10 +74,10 @@ def compare(focal: pd.DataFrame, comparators: pd.DataFrame, neighbours: pd.DataF
                                             "england_value", "rank", "rank_of", "share_better"]}
     comparator_year = np.where(out["key_kind"].to_numpy() == "year", out["key"].to_numpy(), -1)
     if n == 0 or comparators.empty:
-        return _finish(out, cols, comparator_year, library)
+        return _finish(out, cols, comparator_year, library, funnel_levels)
 
     la = comparators[comparators["level"] == "la"]
-    la_codes = pd.Index(sorted(set(la["area_code"]) | set(out["area_code"])))
+    la_codes = pd.Index(np.union1d(la["area_code"].unique().astype(str), out["area_code"].unique().astype(str)))
     nb = neighbours[neighbours["neighbour_code"].isin(la_codes)] if not neighbours.empty else neighbours
     focal_areas = pd.Index(sorted(out["area_code"].unique()))
     nbr_idx = np.full((len(focal_areas), 10), -1, dtype=np.int64)
@@ -103,12 +87,17 @@ def compare(focal: pd.DataFrame, comparators: pd.DataFrame, neighbours: pd.DataF
                 continue
             pos = la_codes.get_indexer(g.sort_values("rank")["neighbour_code"])[:10]
             nbr_idx[focal_areas.get_loc(_area), : len(pos)] = pos
-    england = comparators[comparators["level"] == "england"].drop_duplicates(["indicator_id", "key_kind", "key"])
-    england = england.set_index(["indicator_id", "key_kind", "key"])["value"]
-    region = comparators[comparators["level"] == "region"].drop_duplicates(["indicator_id", "key_kind", "key", "area_code"])
-    region = region.set_index(["indicator_id", "key_kind", "key", "area_code"])["value"]
+    # plain dicts: looked up once per group and per row, far faster than a MultiIndex
+    eng = comparators[comparators["level"] == "england"]
+    eng_keys = zip(eng["indicator_id"], eng["key_kind"], eng["key"].astype(int), strict=True)
+    england = dict(zip(eng_keys, eng["value"], strict=True))
+    reg = comparators[comparators["level"] == "region"]
+    reg_keys = zip(reg["indicator_id"], reg["key_kind"], reg["key"].astype(int), reg["area_code"], strict=True)
+    region = dict(zip(reg_keys, reg["value"], strict=True))
 
-    la_groups = {k: g for k, g in la.groupby(["indicator_id", "key_kind", "key"])}
+    la_pos = la_codes.get_indexer(la["area_code"])
+    la_val = la["value"].to_numpy(dtype=float)
+    la_groups = {(i, k, int(y)): ix for (i, k, y), ix in la.groupby(["indicator_id", "key_kind", "key"]).indices.items()}
     focal_pos_all = focal_areas.get_indexer(out["area_code"])
     own_pos_all = la_codes.get_indexer(out["area_code"])
     values_all = out["value"].to_numpy(dtype=float)
@@ -119,18 +108,19 @@ def compare(focal: pd.DataFrame, comparators: pd.DataFrame, neighbours: pd.DataF
         ind = library.indicator(ind_id)
         if ind.unit not in COMPARABLE_UNITS:
             continue
-        cols["england_value"][idx] = england.get((ind_id, kind, key), np.nan)
-        cols["region_value"][idx] = [region.get((ind_id, kind, key, r), np.nan) for r in region_of[idx]]
-        g = la_groups.get((ind_id, kind, key))
+        cols["england_value"][idx] = england.get((ind_id, kind, int(key)), np.nan)
+        cols["region_value"][idx] = [region.get((ind_id, kind, int(key), r), np.nan) for r in region_of[idx]]
+        g = la_groups.get((ind_id, kind, int(key)))
         vals = np.full(len(la_codes), np.nan)
         if g is not None:
-            vals[la_codes.get_indexer(g["area_code"])] = g["value"].to_numpy(dtype=float)
+            vals[la_pos[g]] = la_val[g]
         mine = values_all[idx]
         nidx = nbr_idx[focal_pos_all[idx]]
         nv = np.where(nidx >= 0, vals[np.clip(nidx, 0, None)], np.nan)
         have = np.isfinite(nv)
         cnt = have.sum(axis=1)
-        with np.errstate(invalid="ignore"), _quiet():
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: handled by cnt
             cols["neighbours_mean"][idx] = np.where(cnt > 0, np.nanmean(np.where(have, nv, np.nan), axis=1), np.nan)
             cols["neighbours_median"][idx] = np.where(cnt > 0, np.nanmedian(np.where(have, nv, np.nan), axis=1), np.nan)
         cols["neighbours_n"][idx] = cnt
@@ -150,22 +140,11 @@ def compare(focal: pd.DataFrame, comparators: pd.DataFrame, neighbours: pd.DataF
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where((n_other > 0) & np.isfinite(mine), better / n_other, np.nan)
             cols["share_better"][idx] = share
-    return _finish(out, cols, comparator_year, library)
+    return _finish(out, cols, comparator_year, library, funnel_levels)
 
 
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)
-
-
-def _finish(out: pd.DataFrame, cols: dict, comparator_year: np.ndarray, library: Library) -> pd.DataFrame:
+def _finish(out: pd.DataFrame, cols: dict, comparator_year: np.ndarray, library: Library,
+            funnel_levels: tuple[float, ...]) -> pd.DataFrame:
     out = out.copy()
     out["comparator_year"] = np.where(comparator_year >= 0, comparator_year, np.nan)
     for c in ["neighbours_mean", "neighbours_median", "region_value", "england_value"]:
@@ -184,15 +163,19 @@ def _finish(out: pd.DataFrame, cols: dict, comparator_year: np.ndarray, library:
         if ind.unit not in COMPARABLE_UNITS:
             continue
         sub = out.iloc[idx]
-        vs_eng[idx] = significance(sub["lower"], sub["upper"], out["england_value"].to_numpy()[idx], ind.polarity)
-        vs_nb[idx] = significance(sub["lower"], sub["upper"], out["neighbours_mean"].to_numpy()[idx], ind.polarity)
+        pol = None if ind.polarity == Polarity.context else ind.polarity.value
+        lo, hi = sub["lower"].to_numpy(dtype=float), sub["upper"].to_numpy(dtype=float)
+        vs_eng[idx] = np.asarray(significance_vs(lo, hi, out["england_value"].to_numpy(dtype=float)[idx], pol), dtype=object)
+        vs_nb[idx] = np.asarray(significance_vs(lo, hi, out["neighbours_mean"].to_numpy(dtype=float)[idx], pol),
+                                dtype=object)
         kind = "proportion" if ind.unit == Unit.percentage else "rate"
         scale = 100.0 if kind == "proportion" else 10_000.0
         eng = out["england_value"].to_numpy(dtype=float)[idx]
         ok = np.isfinite(eng) & np.isfinite(sub["value"].to_numpy(dtype=float)) & (sub["denominator"].to_numpy(dtype=float) > 0)
         if ok.any():
             pos = funnel_position(sub["value"].to_numpy(dtype=float)[ok] / scale,
-                                  sub["denominator"].to_numpy(dtype=float)[ok], eng[ok] / scale, kind=kind)
+                                  sub["denominator"].to_numpy(dtype=float)[ok], eng[ok] / scale, kind=kind,
+                                  levels=funnel_levels)
             funnel[idx[ok]] = np.asarray(pos, dtype=object)
     out["vs_england"] = vs_eng
     out["vs_neighbours"] = vs_nb

@@ -22,12 +22,15 @@ from indicators.exceptions import (
     sort_key,
     travel,
 )
-from indicators.forecast import forecast_baseline
+from indicators.forecast import curve_turned, forecast_many, freeze_baseline
 from indicators.periods import Quarter
 from indicators.spc import xmr_frame
 from indicators.values import compute_values
 
 FORECAST_COLUMNS = ["forecast", "forecast_lo80", "forecast_hi80", "forecast_lo95", "forecast_hi95"]
+CURVE_COLUMNS = ["indicator_id", "area_code", "frozen_at", "period", "period_index", "step", "forecast",
+                 "forecast_lo80", "forecast_hi80", "forecast_lo95", "forecast_hi95", "actual", "assessment",
+                 "outside_80", "outside_95", "method", "verdict", "sentence"]
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Dataset:
     period: Quarter | None
     area_code: str | None
     periods: list[Quarter] = field(default_factory=list)
+    curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
 
     def series(self, indicator_id: str, area_code: str | None = None, forecast: bool = True) -> pd.DataFrame:
         """One indicator's rows for one area, in period order."""
@@ -109,16 +113,24 @@ def _quarterly_comparators(values: pd.DataFrame, library: Library, areas: pd.Dat
     return pd.concat(parts, ignore_index=True)[COMPARATOR_COLUMNS]
 
 
-def _spc(frame: pd.DataFrame, library: Library, targets: dict) -> pd.DataFrame:
-    """SPC columns for every indicator × area series (one vectorised call), icons repeated on each row."""
+def _spc(frame: pd.DataFrame, library: Library, targets: dict,
+         rebases: dict[str, list[Quarter]] | None = None) -> pd.DataFrame:
+    """SPC columns for every indicator × area series (one vectorised call), icons repeated on each row.
+
+    ``rebases`` holds the recorded decisions to start a new segment (indicator id → first quarters of the
+    new segments); nothing is rebased automatically.
+    """
     f = frame[["indicator_id", "area_code", "period_index", "value"]].copy()
+    f["rebase"] = False
+    for ind_id, quarters in (rebases or {}).items():
+        f.loc[(f["indicator_id"] == ind_id) & f["period_index"].isin([q.index for q in quarters]), "rebase"] = True
     polarity = {i.id: i.polarity for i in library.indicators.values()}
     f["improvement"] = f["indicator_id"].map({k: p.improvement for k, p in polarity.items()})
     # assurance needs a target and a direction: context indicators get none
     f["target"] = f["indicator_id"].map({k: (v[0] if polarity[k] != Polarity.context and v[0] is not None else np.nan)
                                          for k, v in targets.items()}).astype(float)
     res = xmr_frame(f, by=["indicator_id", "area_code"], order="period_index", value="value",
-                    improvement_col="improvement", target_col="target")
+                    improvement_col="improvement", target_col="target", rebase_col="rebase")
     pts = res.points
     out = pd.DataFrame(index=f.index)
     out["spc_mean"] = pts["mean"].astype(float)
@@ -127,6 +139,7 @@ def _spc(frame: pd.DataFrame, library: Library, targets: dict) -> pd.DataFrame:
     out["spc_point_type"] = pts["point_type"].astype(object).where(pts["point_type"].notna(), "")
     out["spc_rule"] = pts["rule"].astype(object).where(pts["rule"].notna(), "")
     out["spc_direction"] = pts["direction"].astype(float)
+    out["spc_segment"] = pts["segment"].astype(int)
     icons = res.series.set_index(["indicator_id", "area_code"])[["variation", "assurance", "trial_limits"]]
     key = pd.MultiIndex.from_frame(f[["indicator_id", "area_code"]])
     for col in ("variation", "assurance"):
@@ -140,7 +153,9 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
                   population: pd.DataFrame | None = None, benchmarks: pd.DataFrame | None = None,
                   neighbours: pd.DataFrame | None = None, areas: pd.DataFrame | None = None,
                   returns: pd.DataFrame | None = None, focal_areas: list[str] | None = None,
-                  period: Quarter | None = None, horizon: int = 4, forecasts: bool = True) -> Dataset:
+                  period: Quarter | None = None, horizon: int = 4, forecasts: bool = True,
+                  frozen: dict[str, Quarter] | None = None,
+                  rebases: dict[str, list[Quarter]] | None = None) -> Dataset:
     """Build the whole multi-agency dataset.
 
     ``measures``: area_code, period, measure, value, status (the current version of every return).
@@ -150,16 +165,21 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     ``returns``: agency_code, agency_name, period, late, revised — the return status, for data exceptions.
     ``focal_areas``: the areas reported on (default: the board's local authority, else every area).
     ``period``: the quarter exceptions are raised for (default: the latest quarter anything was returned for).
+    ``frozen``: indicator id → the quarter its baseline was frozen at (an action plan's start), for
+    "has the curve turned?" (``Dataset.curves``). ``rebases``: indicator id → quarters where a recorded
+    decision starts a new SPC segment.
     """
     own = board.local_authority.ons_code if board else None
-    values = compute_values(measures, library, population)
+    level = board.thresholds.significance if board else 0.95
+    funnel_levels = (board.thresholds.funnel_warning, board.thresholds.funnel_alarm) if board else (0.95, 0.998)
+    values = compute_values(measures, library, population, level=level)
     if focal_areas is None:
         focal_areas = [own] if own else sorted(values["area_code"].unique())
     focal = values[values["area_code"].isin(focal_areas)].copy()
     targets = {i.id: (board.target_for(i) if board else (i.target, i.tolerance)) for i in library.indicators.values()}
 
     # comparators: published annual values and, when other areas report quarterly, theirs
-    published = published_values(benchmarks, library, population)
+    published = published_values(benchmarks, library, population, level=level)
     comp_parts = []
     if not published.empty:
         p = published.rename(columns={"year": "key"})
@@ -184,7 +204,7 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     focal["rag"] = rag
 
     # SPC
-    spc = _spc(focal, library, targets)
+    spc = _spc(focal, library, targets, rebases)
     for c in spc.columns:
         focal[c] = spc[c].to_numpy()
 
@@ -208,7 +228,7 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     if board:
         regions.setdefault(own, board.local_authority.region_code)
     nb = neighbours if neighbours is not None else pd.DataFrame(columns=["area_code", "neighbour_code", "rank"])
-    focal = compare(focal, comparators, nb, regions, library)
+    focal = compare(focal, comparators, nb, regions, library, funnel_levels)
     focal = focal.drop(columns=["key_kind", "key"])
 
     # the current period
@@ -227,7 +247,9 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
         extra = _forecasts(focal, library, period, horizon)
     frame = pd.concat([focal] + extra, ignore_index=True) if extra else focal
 
-    exceptions = _exceptions(frame, library, board, returns, period) if period else pd.DataFrame(columns=EXCEPTION_COLUMNS)
+    curves = _curves(focal, library, frozen or {}, horizon)
+    exceptions = _exceptions(frame, library, board, returns, period, curves) if period \
+        else pd.DataFrame(columns=EXCEPTION_COLUMNS)
     codes = exceptions.groupby(["indicator_id", "area_code"])["code"].apply(lambda s: ";".join(dict.fromkeys(s)))
     worst = exceptions.assign(o=exceptions["severity"].map({"high": 0, "medium": 1, "low": 2, "positive": 3})) \
         .sort_values("o").groupby(["indicator_id", "area_code"])["severity"].first()
@@ -241,7 +263,7 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     frame = frame.sort_values(["indicator_id", "area_code", "period_index"], kind="stable").reset_index(drop=True)
     return Dataset(frame=frame, exceptions=exceptions, comparators=comparators,
                    indicators=indicator_table(library, board), period=period,
-                   area_code=own or (focal_areas[0] if focal_areas else None), periods=periods)
+                   area_code=own or (focal_areas[0] if focal_areas else None), periods=periods, curves=curves)
 
 
 def trend_runs(focal: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -263,33 +285,83 @@ def trend_runs(focal: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _forecasts(focal: pd.DataFrame, library: Library, period: Quarter, horizon: int) -> list[pd.DataFrame]:
-    rows = []
+    """Forecast rows for every series from its history up to ``period`` (one batched call), and the method
+    stated on every actual row of the series."""
     hist = focal[focal["period_index"] <= period.index]
-    for (ind_id, area), g in hist.groupby(["indicator_id", "area_code"], sort=False):
-        vals = g["value"].to_numpy(dtype=float)
-        if not np.isfinite(vals).any():
+    if hist.empty:
+        return []
+    first = int(hist["period_index"].min())
+    width = period.index - first + 1
+    keys = hist[["indicator_id", "area_code"]].drop_duplicates().reset_index(drop=True)
+    key_pos = pd.MultiIndex.from_frame(keys)
+    rows = key_pos.get_indexer(pd.MultiIndex.from_frame(hist[["indicator_id", "area_code"]]))
+    grid = np.full((len(keys), width), np.nan)
+    grid[rows, hist["period_index"].to_numpy() - first] = hist["value"].to_numpy(dtype=float)
+    has_value = np.isfinite(grid).any(axis=1)
+    keys, grid = keys[has_value].reset_index(drop=True), grid[has_value]
+    if keys.empty:
+        return []
+    units = keys["indicator_id"].map({i.id: i.unit for i in library.indicators.values()})
+    upper = np.where(units == Unit.percentage, 100.0, np.nan)
+    fc = forecast_many(grid, horizon=horizon, lower_bound=0.0, upper_bound=upper)
+    n = len(keys)
+    steps = np.arange(1, horizon + 1)
+    quarters = [period + int(k) for k in steps]
+    ind_col = np.repeat(keys["indicator_id"].to_numpy(), horizon)
+    area_col = np.repeat(keys["area_code"].to_numpy(), horizon)
+    meta = focal.drop_duplicates(["indicator_id", "area_code"]).set_index(["indicator_id", "area_code"])
+    mi = pd.MultiIndex.from_arrays([ind_col, area_col])
+    out = pd.DataFrame({
+        "indicator_id": ind_col, "area_code": area_col,
+        "period": np.tile([q.label for q in quarters], n),
+        "period_index": np.tile([q.index for q in quarters], n),
+        "period_end": np.tile(np.array([q.end for q in quarters], dtype=object), n),
+        "is_forecast": True, "status": "forecast",
+        "unit": meta["unit"].reindex(mi).to_numpy(), "polarity": meta["polarity"].reindex(mi).to_numpy(),
+        "target": meta["target"].reindex(mi).to_numpy(), "tolerance": meta["tolerance"].reindex(mi).to_numpy(),
+        "forecast": fc.point.ravel(), "forecast_lo80": fc.lo80.ravel(), "forecast_hi80": fc.hi80.ravel(),
+        "forecast_lo95": fc.lo95.ravel(), "forecast_hi95": fc.hi95.ravel(),
+        "forecast_method": np.repeat(np.asarray(fc.method_label, dtype=object), horizon),
+    })
+    labels = pd.Series(np.asarray(fc.method_label, dtype=object), index=pd.MultiIndex.from_frame(keys))
+    focal["forecast_method"] = labels.reindex(pd.MultiIndex.from_frame(focal[["indicator_id", "area_code"]])) \
+        .fillna("").to_numpy()
+    return [out]
+
+
+def _curves(focal: pd.DataFrame, library: Library, frozen: dict[str, Quarter], horizon: int) -> pd.DataFrame:
+    """Has the curve turned? For each indicator with a frozen baseline, the forecast made from the history up
+    to the freeze, set against every actual since (at least ``horizon`` quarters ahead), with the verdict."""
+    rows = []
+    for ind_id, at in frozen.items():
+        if ind_id not in library.indicators:
             continue
         ind = library.indicator(ind_id)
-        upper_bound = 100.0 if ind.unit == Unit.percentage else None
-        b = forecast_baseline(vals, horizon=horizon, lower_bound=0.0, upper_bound=upper_bound)
-        fc = b.forecast
-        for step in range(len(fc)):
-            q = period + (step + 1)
-            rows.append({
-                "indicator_id": ind_id, "area_code": area, "period": q.label, "period_index": q.index,
-                "period_end": q.end, "is_forecast": True, "status": "forecast",
-                "unit": ind.unit.value, "polarity": ind.polarity.value,
-                "target": g["target"].iat[0], "tolerance": g["tolerance"].iat[0],
-                "forecast": fc["point"].iat[step], "forecast_lo80": fc["lo80"].iat[step],
-                "forecast_hi80": fc["hi80"].iat[step], "forecast_lo95": fc["lo95"].iat[step],
-                "forecast_hi95": fc["hi95"].iat[step], "forecast_method": b.method_label,
-            })
-        focal.loc[g.index, "forecast_method"] = b.method_label
-    return [pd.DataFrame(rows)] if rows else []
+        for area, g in focal[focal["indicator_id"] == ind_id].groupby("area_code", sort=True):
+            g = g.sort_values("period_index")
+            pidx = g["period_index"].to_numpy()
+            if at.index not in pidx:
+                continue
+            pos = int(np.searchsorted(pidx, at.index))
+            values = g["value"].to_numpy(dtype=float)
+            after = values[pos + 1:]
+            upper = 100.0 if ind.unit == Unit.percentage else None
+            base = freeze_baseline(values, pos, horizon=max(horizon, len(after)), lower_bound=0.0, upper_bound=upper)
+            turn = curve_turned(base, after, ind.polarity.value)
+            comp = turn.comparison
+            for _, c in comp.iterrows():
+                q = at + int(c["step"])
+                rows.append({"indicator_id": ind_id, "area_code": area, "frozen_at": at.label, "period": q.label,
+                             "period_index": q.index, "step": int(c["step"]), "forecast": c["point"],
+                             "forecast_lo80": c["lo80"], "forecast_hi80": c["hi80"], "forecast_lo95": c["lo95"],
+                             "forecast_hi95": c["hi95"], "actual": c["actual"], "assessment": c["assessment"],
+                             "outside_80": c["outside_80"], "outside_95": c["outside_95"],
+                             "method": base.method_label, "verdict": turn.verdict, "sentence": turn.sentence})
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
 def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, returns: pd.DataFrame | None,
-                period: Quarter) -> pd.DataFrame:
+                period: Quarter, curves: pd.DataFrame | None = None) -> pd.DataFrame:
     cur = frame[(frame["period"] == period.label) & ~frame["is_forecast"]]
     flags_by_agency: dict[str, dict] = {}
     if returns is not None and not returns.empty:
@@ -303,12 +375,19 @@ def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, retu
     late_ok = board.thresholds.late_is_exception if board else True
     revised_ok = board.thresholds.revised_is_exception if board else True
     priorities = [p.id for p in board.priorities] if board else None
+    curve_by = {}
+    if curves is not None and not curves.empty:
+        seen = curves[curves["period_index"] <= period.index].drop_duplicates(["indicator_id", "area_code"])
+        curve_by = {(r["indicator_id"], r["area_code"]): r for r in seen.to_dict("records")}
     out = []
-    for _, row in cur.iterrows():
+    for row in cur.to_dict("records"):
         ind = library.indicator(row["indicator_id"])
         flags = dict(flags_by_agency.get(ind.agency, {}))
         flags["late"] = flags.get("late", False) and late_ok
         flags["revised"] = flags.get("revised", False) and revised_ok
+        curve = curve_by.get((ind.id, row["area_code"]))
+        if curve is not None:
+            flags.update(curve_verdict=curve["verdict"], curve_sentence=curve["sentence"], frozen_at=curve["frozen_at"])
         reasons = exception_reasons(row, ind, flags, bottom_quartile=bottom)
         for pid in ind.priorities:
             if priorities is not None and pid not in priorities:

@@ -87,12 +87,12 @@ def spc_sentence(rule: str | None, direction: float, ind: Indicator) -> str:
     from indicators.spc import describe_rule
 
     text = describe_rule(rule or "", direction, ind.polarity.improvement)
-    return f"{ind.label}: {text[:1].lower()}{text[1:]}."
+    return f"{ind.label}: {_lower_first(text)}."
 
 
 # --- exceptions ----------------------------------------------------------------------------------------
 
-def exception_reasons(row: pd.Series, ind: Indicator, data_flags: dict | None = None,
+def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | None = None,
                       bottom_quartile: bool = True) -> list[tuple[str, str, str]]:
     """The reasons one indicator's latest row is an exception: a list of (code, severity, sentence).
 
@@ -147,12 +147,19 @@ def exception_reasons(row: pd.Series, ind: Indicator, data_flags: dict | None = 
     if row.get("vs_england") == "worse":
         reasons.append(("worse-than-england", "medium", f"{name} is {shown}, significantly worse than England "
                                                         f"({format_value(row.get('england_value'), ind)})."))
+    verdict = flags.get("curve_verdict")
+    if verdict == "turned":
+        reasons.append(("curve-turned", "positive", f"{name} (action plan since {flags.get('frozen_at')}): "
+                                                    f"{_lower_first(flags.get('curve_sentence', 'The curve has turned.'))}"))
+    elif verdict == "worsened":
+        reasons.append(("curve-worsened", "medium", f"{name} (action plan since {flags.get('frozen_at')}): "
+                                                    f"{_lower_first(flags.get('curve_sentence', 'Worse than the baseline.'))}"))
     if bottom_quartile and row.get("quartile") == "D":
         reasons.append(("bottom-quartile", "medium", f"{name} is in the bottom quarter of local authorities."))
     return reasons
 
 
-def _direction(row: pd.Series) -> float:
+def _direction(row: pd.Series | dict) -> float:
     d = row.get("spc_direction")
     if d is not None and np.isfinite(d) and d != 0:
         return float(d)
@@ -163,8 +170,13 @@ def _direction(row: pd.Series) -> float:
         return 1.0
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def sort_key(severity: str, code: str) -> int:
     order = ["data-missing", "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
-             "worse-than-england", "bottom-quartile", "missed-target-amber", "data-late", "data-suppressed",
-             "data-revised", "spc-improvement", "better-than-neighbours"]
+             "worse-than-england", "bottom-quartile", "curve-worsened", "missed-target-amber", "data-late",
+             "data-suppressed",
+             "data-revised", "curve-worsened", "curve-turned", "spc-improvement", "better-than-neighbours"]
     return SEVERITY_ORDER[severity] * 100 + (order.index(code) if code in order else 99)

@@ -37,7 +37,8 @@ class MeasureGrid:
         if missing:
             raise ValueError(f"the measures frame lacks columns {sorted(missing)}")
         m = measures.copy()
-        m["period_index"] = m["period"].map(lambda p: Quarter.parse(p).index)
+        labels = m["period"].unique()
+        m["period_index"] = m["period"].map({p: Quarter.parse(p).index for p in labels})
         self.areas = sorted(areas if areas is not None else m["area_code"].unique().tolist())
         lo = first.index if first else (int(m["period_index"].min()) if len(m) else 0)
         hi = last.index if last else (int(m["period_index"].max()) if len(m) else -1)
@@ -155,7 +156,7 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
             den, den_state = pop, pop_state
         else:
             den, den_state, _ = _over_period(grid, ind.denominator, ind.period_type)
-        value, lower, upper = indicator_value(ind, library, num, den)
+        value, lower, upper = indicator_value(ind, library, num, den, level)
         state = np.maximum(num_state, den_state)
         status = np.where(~complete, "partial", np.where(state == _SUPPRESSED, "suppressed",
                                                           np.where(state == _MISSING, "missing", "ok")))

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.compare import COMPARATOR_COLUMNS, compare, quartile_band, significance
+from indicators.compare import COMPARATOR_COLUMNS, compare, quartile_band
+from indicators.intervals import significance_vs
 
 
 def _comparators(rows):
@@ -71,7 +72,7 @@ def test_counts_are_not_compared(library):
 
 
 def test_significance_and_quartile_band():
-    assert list(significance([10, 10, 10, np.nan], [12, 12, 12, 1], [9, 13, 11, 5], "higher_better")) == \
+    assert list(significance_vs([10, 10, 10, np.nan], [12, 12, 12, 1], [9, 13, 11, 5], "higher_better")) == \
         ["better", "worse", "similar", "not_compared"]
-    assert list(significance([10], [12], [9], "context")) == ["higher"]
+    assert list(significance_vs([10], [12], [9])) == ["higher"]
     assert list(quartile_band([0.0, 0.24, 0.25, 0.6, 0.99, np.nan])) == ["A", "A", "B", "C", "D", ""]

@@ -89,7 +89,8 @@ def test_stories_surface_as_exceptions(dataset):
         return set(ex[(ex["indicator_id"] == ind) & (ex["priority_id"] == pid)]["code"])
     assert {"missed-target-red", "spc-concern", "worse-than-neighbours"} <= codes("rereferral_rate", "early_help")
     assert {"missed-target-red", "spc-concern"} <= codes("assessments_45_days", "early_help")
-    assert "spc-improvement" in codes("return_home_interviews", "cse_missing")
+    assert "curve-turned" in codes("return_home_interviews", "cse_missing")
+    assert "spc-improvement" in codes("cla_health_assessments", "neglect")
     assert codes("self_harm_admissions", "cse_missing") == {"data-missing"}
     assert "data-late" in codes("children_missing_education", "cse_missing")
     # most severe first within each priority
@@ -122,6 +123,22 @@ def test_spc_icons_for_the_shift(dataset):
     row = dataset.at().set_index("indicator_id").loc["assessments_45_days"]
     assert row["variation"] == "special_cause_concern"
     assert row["trial_limits"]  # 12 quarters: fewer than 13 points
+
+
+def test_curve_turned_against_the_frozen_baseline(dataset):
+    c = dataset.curves[dataset.curves["indicator_id"] == "return_home_interviews"]
+    assert set(c["frozen_at"]) == {"2025-26 Q1"}
+    assert list(c["period"]) == [(Quarter(2025, 1) + k).label for k in range(1, 6)]
+    assert (c["actual"] > c["forecast_hi80"]).all() and set(c["verdict"]) == {"turned"}
+    assert "The curve has turned." in c["sentence"].iat[0]
+
+
+def test_recorded_rebase_starts_new_limits(dataset):
+    s = dataset.series("return_home_interviews", forecast=False).set_index("period")
+    assert list(s["spc_segment"]) == [0] * 7 + [1] * 5
+    new = s.loc["2025-26 Q2":, "value"]
+    assert s.loc["2026-27 Q2", "spc_mean"] == pytest.approx(new.mean())
+    assert s.loc["2023-24 Q3", "spc_mean"] == pytest.approx(s.loc[:"2025-26 Q1", "value"].mean())
 
 
 def test_deterministic(demo, board, library, dataset):
@@ -164,3 +181,16 @@ def test_same_dataset_on_postgresql(postgres_url, board, library, dataset, tmp_p
     finally:
         engine.dispose()
     pd.testing.assert_frame_equal(pg.frame, dataset.frame, check_dtype=False)
+
+
+def test_board_thresholds_set_the_interval_level(library, board):
+    from indicators.dataset import build_dataset
+
+    m = pd.DataFrame([("E06099001", "2026-27 Q1", "CSC_ASSESS_COMPLETED", 263, "ok"),
+                      ("E06099001", "2026-27 Q1", "CSC_ASSESS_45WD", 81, "ok")],
+                     columns=["area_code", "period", "measure", "value", "status"])
+    row95 = build_dataset(m, library, board).at().set_index("indicator_id").loc["assessments_45_days"]
+    strict = board.model_copy(update={"thresholds": board.thresholds.model_copy(update={"significance": 0.99})})
+    row99 = build_dataset(m, library, strict).at().set_index("indicator_id").loc["assessments_45_days"]
+    assert (row95["lower"], row95["upper"]) == pytest.approx((25.53, 36.62), abs=0.01)  # Wilson 95%, 81/263
+    assert row99["lower"] < row95["lower"] and row99["upper"] > row95["upper"]

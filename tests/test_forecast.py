@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -241,20 +239,6 @@ def test_forced_methods_and_bad_arguments():
         forecast_baseline([1, 2, 3], horizon=0)
 
 
-def test_a_call_is_fast():
-    y40 = flattening_curve(40, 0)
-    line40 = noisy_line(40, 0)
-    for series in (y40, line40):
-        forecast_baseline(series)
-        times = []
-        for _ in range(15):
-            start = time.perf_counter()
-            forecast_baseline(series)
-            times.append(time.perf_counter() - start)
-        assert np.median(times) < 0.025  # typically about 1.5 ms; generous for busy test machines
-
-
-# --- freezing and turning the curve --------------------------------------------------------------------------------
 def test_freeze_uses_only_points_up_to_the_plan_start():
     y = noisy_line(16, 2)
     frozen = freeze_baseline(y, 11)
@@ -468,14 +452,3 @@ def test_forecast_many_odd_inputs():
         fc_mod.forecast_many([[1.0, 2.0, 3.0]], method="arima")
 
 
-def test_forecast_many_is_much_faster_than_a_loop():
-    values, _, _ = mixed_panel(600, seed=5)
-    fc_mod.forecast_many(values[:20])
-    start = time.perf_counter()
-    fc_mod.forecast_many(values, lower_bound=0.0)
-    batch = time.perf_counter() - start
-    start = time.perf_counter()
-    for y in values[:100]:
-        forecast_baseline(y, lower_bound=0.0)
-    loop = (time.perf_counter() - start) * 6
-    assert batch < loop / 3  # typically about 15 times faster
