@@ -12,12 +12,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from etl.benchmarks.export import load_benchmarks
 from etl.returns.status import return_status
 from etl.store import (
     ActionPlanItem,
     Area,
     BenchmarkRelease,
-    BenchmarkValue,
     CurveStory,
     Neighbour,
     NeighbourSet,
@@ -25,6 +25,7 @@ from etl.store import (
     ReturnValue,
     ReturnVersion,
 )
+from indicators.benchmarking import BENCHMARK_COLUMNS
 from indicators.board import Board
 from indicators.dataset import Dataset, build_dataset
 from indicators.definitions import POPULATION, Library
@@ -60,40 +61,30 @@ def read_measures(engine: Engine, board: Board) -> pd.DataFrame:
 
 def read_benchmarks(engine: Engine, library: Library) -> pd.DataFrame:
     """The stored EES rows for every dataset and column the indicators are benchmarked against."""
-    wanted: dict[str, set[str]] = {}
+    datasets, measures = set(), set()
     for ind in library.indicators.values():
         b = ind.benchmark
         if b is None:
             continue
-        cols = {b.measure} | {c for c in (b.numerator, b.denominator) if c and c != POPULATION}
-        wanted.setdefault(b.dataset, set()).update(cols)
-    frames = []
-    with engine.connect() as conn:
-        for dataset, measures in wanted.items():
-            stmt = select(BenchmarkValue.dataset, BenchmarkValue.measure, BenchmarkValue.filters,
-                          BenchmarkValue.area_code, BenchmarkValue.area_name, BenchmarkValue.geographic_level,
-                          BenchmarkValue.la_number, BenchmarkValue.region_code, BenchmarkValue.time_period,
-                          BenchmarkValue.value, BenchmarkValue.note).where(
-                BenchmarkValue.dataset == dataset, BenchmarkValue.measure.in_(sorted(measures)))
-            frames.append(pd.DataFrame(conn.execute(stmt).all(), columns=[
-                "dataset", "measure", "filters", "area_code", "area_name", "geographic_level", "la_number",
-                "region_code", "time_period", "value", "note"]))
-    if not frames:
-        return pd.DataFrame(columns=["dataset", "measure", "filters", "area_code", "area_name", "geographic_level",
-                                     "la_number", "region_code", "time_period", "value", "note"])
-    return pd.concat(frames, ignore_index=True)
+        datasets.add(b.dataset)
+        measures |= {b.measure} | {c for c in (b.numerator, b.denominator) if c and c != POPULATION}
+    if not datasets:
+        return pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    return load_benchmarks(engine, sorted(datasets), sorted(measures))[BENCHMARK_COLUMNS]
 
 
 def read_population(engine: Engine) -> pd.DataFrame:
-    """ONS mid-year estimates of children aged 0 to 17: area_code, year, population."""
-    stmt = select(BenchmarkValue.area_code, BenchmarkValue.time_period, BenchmarkValue.value, BenchmarkValue.filters,
-                  BenchmarkValue.dataset).where(BenchmarkValue.measure == POPULATION_MEASURE)
-    with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(stmt).all(), columns=["area_code", "year", "population", "filters", "dataset"])
+    """ONS mid-year estimates of children aged 0 to 17: area_code, year, population.
+
+    Any imported dataset with a ``population_estimate`` column counts; where several age groups are stored,
+    the 0 to 17 one is used.
+    """
+    df = load_benchmarks(engine, None, [POPULATION_MEASURE])
     if df.empty:
-        return df[["area_code", "year", "population"]]
+        return pd.DataFrame(columns=["area_code", "year", "population"])
     children = df["filters"].str.contains("0 to 17", regex=False) | df["dataset"].str.contains("0_17", regex=False)
     df = df[children] if children.any() else df
+    df = df.rename(columns={"time_period": "year", "value": "population"}).dropna(subset=["population"])
     return df.drop_duplicates(["area_code", "year"])[["area_code", "year", "population"]].reset_index(drop=True)
 
 
