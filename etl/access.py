@@ -18,6 +18,7 @@ from etl.store import (
     ActionPlanItem,
     Area,
     BenchmarkRelease,
+    BenchmarkValue,
     CurveStory,
     Neighbour,
     NeighbourSet,
@@ -95,7 +96,24 @@ def read_areas(engine: Engine) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["area_code", "area_name", "level", "la_number", "region_code", "region_name"])
 
 
-def read_neighbours(engine: Engine, board: Board, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+def current_codes(engine: Engine) -> pd.Series:
+    """DfE LA number → the ONS code it is published under most recently.
+
+    Reorganisations give one LA number more than one code over time (e.g. North Yorkshire, 815); the code
+    with the latest published year is the one current comparisons use.
+    """
+    stmt = (select(BenchmarkValue.la_number, BenchmarkValue.area_code, func.max(BenchmarkValue.time_period))
+            .where(BenchmarkValue.la_number.is_not(None))
+            .group_by(BenchmarkValue.la_number, BenchmarkValue.area_code))
+    with engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(stmt).all(), columns=["la_number", "area_code", "latest"])
+    if df.empty:
+        return pd.Series(dtype=object)
+    df = df.sort_values(["la_number", "latest", "area_code"]).drop_duplicates("la_number", keep="last")
+    return df.set_index(df["la_number"].astype(int))["area_code"]
+
+
+def read_neighbours(engine: Engine, board: Board) -> pd.DataFrame:
     """The board's statistical neighbours as area_code, neighbour_code, neighbour_name, rank, closeness.
 
     Uses the neighbour set the board names, else the most recently imported one.
@@ -115,9 +133,7 @@ def read_neighbours(engine: Engine, board: Board, areas: pd.DataFrame | None = N
                                    Neighbour.rank, Neighbour.closeness)
                             .where(Neighbour.set_id == set_id, Neighbour.la_number == la.la_number)).all()
     df = pd.DataFrame(rows, columns=["la_number", "neighbour_la_number", "neighbour_name", "rank", "closeness"])
-    areas = areas if areas is not None else read_areas(engine)
-    code_by_number = areas.dropna(subset=["la_number"]).drop_duplicates("la_number", keep="last")
-    code_by_number = code_by_number.set_index(code_by_number["la_number"].astype(int))["area_code"]
+    code_by_number = current_codes(engine)
     df["neighbour_code"] = df["neighbour_la_number"].astype(int).map(code_by_number)
     df["area_code"] = la.ons_code
     return df.dropna(subset=["neighbour_code"])[["area_code", "neighbour_code", "neighbour_name", "rank", "closeness"]]
@@ -181,7 +197,7 @@ def load_dataset(engine: Engine, board: Board, library: Library, period=None, fo
         board=board,
         population=read_population(engine),
         benchmarks=read_benchmarks(engine, library),
-        neighbours=read_neighbours(engine, board, areas),
+        neighbours=read_neighbours(engine, board),
         areas=areas,
         returns=return_status(engine, board),
         period=period,

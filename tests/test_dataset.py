@@ -194,3 +194,13 @@ def test_board_thresholds_set_the_interval_level(library, board):
     row99 = build_dataset(m, library, strict).at().set_index("indicator_id").loc["assessments_45_days"]
     assert (row95["lower"], row95["upper"]) == pytest.approx((25.53, 36.62), abs=0.01)  # Wilson 95%, 81/263
     assert row99["lower"] < row95["lower"] and row99["upper"] > row95["upper"]
+
+
+def test_reorganised_la_uses_its_latest_code(engine, shared_dfe):
+    from etl.access import current_codes
+    from etl.benchmarks.ees import import_ees
+
+    import_ees(engine, [shared_dfe / "ees_cin_b1_children_in_need_2013_2025.csv"], user="test")
+    codes = current_codes(engine)
+    assert codes.loc[826] == "E06000042"  # Milton Keynes, never reorganised
+    assert codes.loc[815] == "E06000065"  # North Yorkshire: new ONS code from 2024
