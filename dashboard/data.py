@@ -123,6 +123,13 @@ class View:
         self.periods: list[Quarter] = sorted(Quarter.from_index(i) for i in self._by_period)
         ex = dataset.exceptions
         self.exceptions = ex[ex["area_code"] == self.area_code] if len(ex) else ex
+        # "has the curve turned?": the forecast frozen when an action plan started, against each actual since
+        self._curves: dict[str, list[dict]] = {}
+        curves = getattr(dataset, "curves", None)
+        if curves is not None and len(curves):
+            mine = curves[curves["area_code"] == self.area_code].sort_values(["indicator_id", "period_index"])
+            for rec in _records(mine):
+                self._curves.setdefault(rec["indicator_id"], []).append(rec)
         # the indicators the dataset has, in the library's definitions
         present = set(self._series)
         self.indicators: dict[str, Indicator] = {i: library.indicators[i] for i in library.indicators if i in present}
@@ -166,6 +173,10 @@ class View:
         """The actual (not forecast) rows, up to and including ``upto``."""
         return [r for r in self._series.get(indicator_id, []) if not r["is_forecast"]
                 and (upto is None or r["period_index"] <= upto.index)]
+
+    def curve(self, indicator_id: str) -> list[dict]:
+        """The frozen baseline's quarters (forecast then, actual since, verdict), or [] when none is frozen."""
+        return list(self._curves.get(indicator_id, []))
 
     def forecast(self, indicator_id: str) -> list[dict]:
         return [r for r in self._series.get(indicator_id, []) if r["is_forecast"]]
@@ -468,7 +479,7 @@ class DataSource:
         if dataset.period is None or not len(dataset.frame):
             raise no_returns
         areas = _try(lambda: access.read_areas(engine))
-        neighbours = _try(lambda: access.read_neighbours(engine, board, areas))
+        neighbours = _try(lambda: access.read_neighbours(engine, board))
 
         def returns_loader() -> pd.DataFrame:
             from etl.returns.status import return_status

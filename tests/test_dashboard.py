@@ -12,8 +12,10 @@ from dashboard.components.charts import (
     benchmark_figure,
     funnel_limits_for,
     ranked_comparators,
+    sparkline_svg,
     sparkline_title,
     spc_figure,
+    svg_data_uri,
 )
 from dashboard.components.icons import (
     MDC,
@@ -257,6 +259,23 @@ def test_baseline_figure_has_forecast_ranges_target_and_comparators(rereferrals)
     assert fig["layout"]["xaxis"]["categoryarray"][-1] == "Q2 26-27"
 
 
+def test_baseline_figure_shows_the_frozen_baseline(rereferrals):
+    frozen = [{"period": (Quarter(2025, 2) + h).label, "frozen_at": "2025-26 Q1", "forecast": 24.0 + h,
+               "forecast_lo80": 23.0, "forecast_hi80": 26.0} for h in range(3)]
+    fig = baseline_figure(rereferrals, _history(), [], frozen=frozen)
+    names = [t["name"] for t in fig["data"]]
+    assert "Baseline frozen at 2025-26 Q1" in names and "80% range of the frozen baseline" in names
+    assert fig["layout"]["xaxis"]["categoryarray"][-1] == "Q4 25-26"
+
+
+def test_spc_lines_break_between_segments(rereferrals):
+    rows = _history()
+    for i, r in enumerate(rows):
+        r["spc_segment"] = 0 if i < 3 else 1
+    mean = next(t for t in spc_figure(rereferrals, rows)["data"] if t["name"] == "Average")
+    assert mean["x"][3] is None and mean["y"][3] is None and len(mean["x"]) == 7
+
+
 def test_spc_figure_colours_and_shapes_special_causes(rereferrals):
     rows = _history()
     rows[-1]["spc_point_type"] = "special_cause_concern"
@@ -285,7 +304,13 @@ def test_funnel_limits_narrow_as_areas_grow(rereferrals):
     assert funnel_limits_for(rereferrals, NAN, [100]) is None
 
 
-def test_sparkline_title_reads_the_ends(rereferrals):
+def test_sparklines_are_small_pictures_with_their_ends_in_words(rereferrals):
     assert sparkline_title(rereferrals, _history(3)) == "Trend: 20.0% in 2024-25 Q1 → 22.0% in 2024-25 Q3"
     assert sparkline_title(rereferrals, []) == "Trend: no values yet"
+    rows = _history(5)
+    rows[2]["value"] = NAN  # a gap (suppressed or missing) breaks the line rather than joining across it
+    svg = sparkline_svg(rereferrals, rows)
+    assert svg.count('stroke="#0072B2" stroke-width="3"') == 2 and 'stroke-dasharray' in svg
+    assert svg_data_uri(svg).startswith("data:image/svg+xml")
+    assert "<polyline" not in sparkline_svg(rereferrals, [])
     assert math.isnan(NAN)

@@ -97,6 +97,19 @@ def test_pages_render_on_a_full_sample(app, serve_view, library, board):
     assert "About the methods" in render(app, "/about")
 
 
+def test_has_the_curve_turned(app, serve_view, library, board):
+    ds = sample_dataset(library, board)
+    ds.curves = pd.DataFrame([{"indicator_id": "return_home_interviews", "area_code": ds.area_code,
+                               "frozen_at": "2024-25 Q4", "period": q.label, "period_index": q.index, "step": k + 1,
+                               "forecast": 70.0, "forecast_lo80": 65.0, "forecast_hi80": 75.0, "actual": 80.0,
+                               "verdict": "turned", "sentence": "Return interviews have beaten the frozen forecast."}
+                              for k, q in enumerate([Quarter(2025, 1), Quarter(2025, 2)])])
+    serve_view(View(ds, board, library, "test"))
+    page = render(app, "/indicator/return_home_interviews")
+    assert "Has the curve turned? The curve has turned Return interviews have beaten the frozen forecast." in page
+    assert "Has the curve turned?" not in render(app, "/indicator/rereferral_rate")
+
+
 def test_one_quarter_of_data(app, serve_view, library, board):
     serve_view(_view(library, board, quarters=1))
     assert "This quarter: 2025-26 Q2" in render(app, "/")

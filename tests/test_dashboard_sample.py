@@ -30,6 +30,7 @@ class SampleDataset:
     period: Quarter | None
     area_code: str
     neighbours: list[str] = field(default_factory=list)
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _base(unit: Unit) -> tuple[float, float]:

@@ -90,10 +90,16 @@ def _value_text(ind: Indicator, value: Any) -> str:
 # --- turn the curve: the baseline ------------------------------------------------------------------------
 
 def baseline_figure(ind: Indicator, history: Sequence[dict], forecast: Sequence[dict],
-                    highlight: str | None = None) -> dict:
-    """History, the forecast with its 80% and 95% ranges, the target, the neighbours' average and England."""
+                    highlight: str | None = None, frozen: Sequence[dict] = ()) -> dict:
+    """History, the forecast with its 80% and 95% ranges, the target, the neighbours' average and England.
+
+    ``frozen``: the baseline frozen when an action plan started (``Dataset.curves`` rows), drawn as a grey
+    dashed line with its 80% range, so later actuals can be seen against what was expected.
+    """
     x_hist = _labels(history)
     x_fc = _labels(forecast)
+    frozen_x = [Quarter.parse(r["period"]).short for r in frozen if is_number(r.get("forecast"))]
+    x_fc += [x for x in frozen_x if x not in x_hist and x not in x_fc]
     y = [_f(r.get("value")) for r in history]
     data: list[dict] = []
     fc = [r for r in forecast if is_number(r.get("forecast"))]
@@ -117,6 +123,17 @@ def baseline_figure(ind: Indicator, history: Sequence[dict], forecast: Sequence[
                  "line": {"color": THIS_AREA, "width": 4}, "marker": {"size": 9, "color": THIS_AREA},
                  "text": [(_value_text(ind, v) if i == len(y) - 1 else "") for i, v in enumerate(y)],
                  "textposition": "top center", "textfont": {"size": 16, "color": "#1a1a1a"}, "cliponaxis": False})
+    if frozen_x:
+        fz = [r for r in frozen if is_number(r.get("forecast"))]
+        lo = [_f(r.get("forecast_lo80")) for r in fz]
+        hi = [_f(r.get("forecast_hi80")) for r in fz]
+        if all(v is not None for v in lo + hi):
+            data.append({"type": "scatter", "mode": "lines", "x": frozen_x + frozen_x[::-1], "y": hi + lo[::-1],
+                         "fill": "toself", "fillcolor": "rgba(90,90,90,0.15)", "line": {"width": 0},
+                         "name": "80% range of the frozen baseline", "hoverinfo": "skip"})
+        data.append(_line(frozen_x, [_f(r["forecast"]) for r in fz],
+                          f"Baseline frozen at {fz[0].get('frozen_at', '')}".strip(), "#555555", "dashdot", 3,
+                          mode="lines+markers", marker={"symbol": "x", "size": 8, "color": "#555555"}))
     all_rows = list(history) + list(forecast)
     all_x = x_hist + x_fc
     target = [_f(r.get("target")) for r in all_rows]
@@ -155,13 +172,24 @@ def spc_figure(ind: Indicator, history: Sequence[dict], highlight: str | None = 
         data.append({"type": "scatter", "mode": "markers", "x": [p[0] for p in pts], "y": [p[1] for p in pts],
                      "name": names[kind], "marker": {"color": colour, "symbol": symbol, "size": size,
                                                      "line": {"color": "#1a1a1a", "width": 1}}})
-    mean = [_f(r.get("spc_mean")) for r in rows]
-    lpl = [_f(r.get("spc_lpl")) for r in rows]
-    upl = [_f(r.get("spc_upl")) for r in rows]
-    data.append(_line(x, mean, "Average", "#1a1a1a", "solid", 2))
-    if any(v is not None for v in upl):
-        data.append(_line(x, upl, "Process limits", "#1a1a1a", "dash", 2))
-        data.append(_line(x, lpl, "Lower process limit", "#1a1a1a", "dash", 2, showlegend=False))
+    # each SPC segment (a recorded rebase starts one) has its own mean and limits: lines break between them
+    segments = [r.get("spc_segment") for r in rows]
+    xs: list = []
+    idx: list = []
+    for i, seg in enumerate(segments):
+        if i and seg != segments[i - 1]:
+            xs.append(None)
+            idx.append(None)
+        xs.append(x[i])
+        idx.append(i)
+
+    def _col(name: str) -> list:
+        return [None if i is None else _f(rows[i].get(name)) for i in idx]
+
+    data.append(_line(xs, _col("spc_mean"), "Average", "#1a1a1a", "solid", 2))
+    if any(v is not None for v in _col("spc_upl")):
+        data.append(_line(xs, _col("spc_upl"), "Process limits", "#1a1a1a", "dash", 2))
+        data.append(_line(xs, _col("spc_lpl"), "Lower process limit", "#1a1a1a", "dash", 2, showlegend=False))
     target = [_f(r.get("target")) for r in rows]
     if any(t is not None for t in target):
         data.append(_line(x, target, "Target", TARGET, "longdash", 3))
@@ -292,24 +320,64 @@ def funnel_limits_for(ind: Indicator, england: Any, denominators: Sequence[float
 
 # --- small multiples ----------------------------------------------------------------------------------
 
-def sparkline_figure(ind: Indicator, history: Sequence[dict]) -> dict:
-    """A small trend line (no axes, nothing to hover); ``sparkline_title`` gives its end values in words."""
-    rows = list(history)
-    x = _labels(rows)
-    y = [_f(r.get("value")) for r in rows]
-    data = [_line(x, y, "Value", THIS_AREA, "solid", 3, mode="lines+markers", marker={"size": 6})]
-    target = [_f(r.get("target")) for r in rows]
-    if any(t is not None for t in target):
-        data.append(_line(x, target, "Target", TARGET, "longdash", 2))
-    known = [(xi, yi) for xi, yi in zip(x, y, strict=True) if yi is not None]
-    if known:
-        data.append({"type": "scatter", "mode": "markers", "x": [known[-1][0]], "y": [known[-1][1]],
-                     "marker": {"size": 11, "color": THIS_AREA, "line": {"color": "#1a1a1a", "width": 1.5}},
-                     "name": "Latest"})
-    return {"data": data, "layout": _layout(
-        110, showlegend=False, margin={"l": 8, "r": 8, "t": 6, "b": 6},
-        xaxis={"visible": False, "categoryorder": "array", "categoryarray": x},
-        yaxis={"visible": False})}
+def sparkline_svg(ind: Indicator, history: Sequence[dict], width: int = 440, height: int = 90) -> str:
+    """A small trend line as a plain SVG image: the values, the target (dashed) and the latest point.
+
+    Drawn server-side as an image rather than as a Plotly chart: a priority page has a dozen or more of these,
+    and a static picture needs no charting library, no hover and almost no time to draw.
+    """
+    y = [_f(r.get("value")) for r in history]
+    target = [_f(r.get("target")) for r in history]
+    values = [v for v in y + target if v is not None]
+    pad = 8
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}">']
+    if values and len(y) >= 1:
+        lo, hi = min(values), max(values)
+        span = (hi - lo) or (abs(hi) or 1.0)
+        if hi == lo:
+            lo, hi = lo - span / 2, hi + span / 2
+        n = len(y)
+
+        def px(i: int) -> float:
+            return pad + (width - 2 * pad) * (i / (n - 1) if n > 1 else 0.5)
+
+        def py(v: float) -> float:
+            return height - pad - (height - 2 * pad) * (v - lo) / (hi - lo)
+
+        t = [(px(i), py(v)) for i, v in enumerate(target) if v is not None]
+        if len(t) > 1:
+            pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in t)
+            parts.append(f'<polyline points="{pts}" fill="none" stroke="{TARGET}" stroke-width="2" '
+                         'stroke-dasharray="8 5"/>')
+        run: list[tuple[float, float]] = []
+        runs = []
+        for i, v in enumerate(y):
+            if v is None:
+                if run:
+                    runs.append(run)
+                run = []
+            else:
+                run.append((px(i), py(v)))
+        if run:
+            runs.append(run)
+        for r in runs:
+            pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in r)
+            parts.append(f'<polyline points="{pts}" fill="none" stroke="{THIS_AREA}" stroke-width="3" '
+                         'stroke-linejoin="round"/>')
+            parts += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{THIS_AREA}"/>' for a, b in r]
+        if runs:
+            a, b = runs[-1][-1]
+            parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="6" fill="{THIS_AREA}" stroke="#1a1a1a" '
+                         'stroke-width="1.5"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_data_uri(svg: str) -> str:
+    from urllib.parse import quote
+
+    return "data:image/svg+xml;charset=utf-8," + quote(svg)
 
 
 def sparkline_title(ind: Indicator, history: Sequence[dict]) -> str:

@@ -166,6 +166,32 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
     return out
 
 
+VERDICTS = {
+    "turned": "The curve has turned",
+    "turning": "The curve may be turning",
+    "not_turned": "The curve has not turned yet",
+    "worsened": "Worse than the baseline",
+    "no_direction": "No better direction to judge by",
+    "too_early": "Too early to tell",
+    "no_baseline": "No baseline frozen",
+}
+
+
+def curve_box(curve: list[dict]) -> html.Div | None:
+    """"Has the curve turned?": the verdict against the baseline frozen when the action plan started."""
+    if not curve:
+        return None
+    last = curve[-1]
+    verdict = str(last.get("verdict") or "")
+    good = verdict in ("turned", "turning")
+    return html.Div([
+        html.H3(["Has the curve turned? ", html.Span(VERDICTS.get(verdict, verdict.replace("_", " ").capitalize()),
+                                                     className=f"verdict verdict-{verdict or 'none'}")],
+                className="h5 mb-1"),
+        html.P(str(last.get("sentence") or ""), className="mb-0"),
+    ], className=f"curve-box {'good' if good else ''}".strip())
+
+
 def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Div:
     ind = v.indicator(str(indicator_id)) if indicator_id else None
     if ind is None or ind.id not in v.indicators:
@@ -181,6 +207,7 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
     target, tolerance = v.board.target_for(ind)
     story, actions = v.story(ind.id)
     method = next((r.get("forecast_method") for r in forecast if r.get("forecast_method")), "")
+    curve = v.curve(ind.id)
     priorities = [p for p in v.board.priorities if p.id in ind.priorities]
 
     reason_block = None
@@ -211,7 +238,8 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
     sections = [
         html.Section([
             html.H2("Turn the curve: the baseline", id="baseline", className="section-title"),
-            chart(baseline_figure(ind, history, shown_forecast, None if is_current else period.short),
+            curve_box(curve),
+            chart(baseline_figure(ind, history, shown_forecast, None if is_current else period.short, curve),
                   baseline_summary(ind, last_row, shown_forecast) if is_current else
                   latest_sentence(ind, last_row) + f" The dotted line marks {period}; the forecast is made from "
                                                    f"the current quarter, {v.current}.",

@@ -9,10 +9,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components.badges import rag_badge, severity_badge
-from dashboard.components.charts import sparkline_figure, sparkline_title
+from dashboard.components.charts import sparkline_svg, sparkline_title, svg_data_uri
 from dashboard.components.icons import assurance_icon, icon_key, row_point_type, variation_icon
 from dashboard.components.layout import (
-    chart,
     notice,
     page_header,
     period_search,
@@ -100,8 +99,11 @@ def indicator_card(v: View, mr: MatrixRow, keep: str | None, period) -> dbc.Col:
         html.H4("Why it is an exception" if mr.is_exception else ("Good news" if mr.good_news else "Status"),
                 className="visually-hidden"),
         reason_list,
-        chart(sparkline_figure(ind, history), trend_summary(ind, history), sparkline_title(ind, history),
-              static=True, heading_level=4),
+        html.Figure([
+            html.H4(sparkline_title(ind, history), className="chart-title"),
+            html.Img(src=svg_data_uri(sparkline_svg(ind, history)), alt="", className="sparkline"),
+            html.Figcaption(trend_summary(ind, history), className="chart-summary"),
+        ], className="chart-figure"),
     ], className=f"indicator-card card-{cls} h-100"), lg=6, className="mb-3")
 
 

@@ -16,7 +16,7 @@ def test_pri001_groups_by_question_with_reasons(browser, demo, library):
         assert " ".join(sentence.split()) in text
     n_cards = browser.page.locator("article.indicator-card").count()
     assert n_cards == len([i for i in library.for_priority("neglect") if i.id in set(ds.frame["indicator_id"])])
-    assert browser.page.locator("article.indicator-card .js-plotly-plot").count() == n_cards
+    assert browser.page.locator("article.indicator-card img.sparkline").count() == n_cards
     browser.screenshot("priority_neglect")
 
 
