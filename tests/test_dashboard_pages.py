@@ -200,3 +200,28 @@ def test_icons_are_served(app):
     r = client.get("/_icons/variation-concern-H.svg")
     assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b">H</text>" in r.data
     assert client.get("/_icons/nothing.svg").status_code == 404
+
+
+def test_oba_serve_passes_the_store_and_board(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import dashboard.app
+    from etl.cli import main
+
+    seen = {}
+    monkeypatch.setattr(dashboard.app, "serve", lambda **kw: seen.update(kw))
+    board_file = tmp_path / "board.yaml"
+    result = CliRunner().invoke(main, ["--db", "sqlite:///x.sqlite", "--board", str(board_file), "serve",
+                                       "--port", "8123", "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"db": "sqlite:///x.sqlite", "board_path": board_file, "host": "0.0.0.0", "port": 8123,
+                    "debug": False}
+    assert "http://0.0.0.0:8123" in result.output
+    result = CliRunner().invoke(main, ["serve", "--db", "other.sqlite"])
+    assert result.exit_code == 0 and seen["db"] == "other.sqlite"
+
+
+def test_wsgi_server_is_the_apps(app):
+    import dashboard.app
+
+    assert dashboard.app.server is app.server

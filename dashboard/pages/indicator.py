@@ -95,11 +95,26 @@ def _spc_rule_text(ind: Indicator, row: dict) -> str:
         if not is_number(direction):
             direction = 1 if is_number(row.get("value")) and is_number(row.get("spc_mean")) and \
                 float(row["value"]) >= float(row["spc_mean"]) else -1
-        return describe_rule(str(rule), int(direction), ind.polarity.improvement).rstrip(".")
+        text = describe_rule(str(rule), int(direction), ind.polarity.improvement).rstrip(".")
+        return text[:1].lower() + text[1:]  # it follows "because of"
     except Exception:  # fall back on the dashboard's own words
         from dashboard.summaries import rule_sentence
 
         return rule_sentence(rule)
+
+
+def _spc_icons(ind: Indicator, history: list[dict]) -> html.Div:
+    """The series' variation and assurance icons, with their meaning written beside them."""
+    latest = next((r for r in reversed(history) if is_number(r.get("value"))), None) or {}
+    pt = row_point_type(latest)
+    assurance = latest.get("assurance") or ""
+    return html.Div([
+        html.Div([variation_icon(pt, ind.polarity, 40),
+                  html.Span(variation_label(pt, ind.polarity) if pt else "Variation: no values yet")],
+                 className="spc-icon"),
+        html.Div([assurance_icon(assurance, 40),
+                  html.Span(f"Assurance: {word(ASSURANCE_WORDS, assurance)}")], className="spc-icon"),
+    ], className="spc-icons")
 
 
 def _facts(v: View, ind: Indicator, row: dict | None, period: Quarter) -> html.Div:
@@ -244,11 +259,12 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
                   latest_sentence(ind, last_row) + f" The dotted line marks {period}; the forecast is made from "
                                                    f"the current quarter, {v.current}.",
                   f"{ind.label}: history and forecast", graph_id="baseline-chart",
-                  note=(f"Forecast method: {method}. The shaded bands are the 80% and 95% ranges the forecast "
+                  note=(f"Forecast method: {method.rstrip('.')}. The shaded bands are the 80% and 95% ranges the forecast "
                         "expects the value to fall in if nothing changes." if method and is_current else None)),
         ], className="indicator-section"),
         html.Section([
             html.H2("Statistical process control", id="spc", className="section-title"),
+            _spc_icons(ind, history),
             chart(spc_figure(ind, history, None if is_current else period.short),
                   spc_summary(ind, history, _spc_rule_text(ind, (history or [{}])[-1])),
                   f"{ind.label}: XmR chart", graph_id="spc-chart"),

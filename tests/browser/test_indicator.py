@@ -34,7 +34,7 @@ def test_ind001_rereferrals_turn_the_curve(browser, demo):
     assert browser.page.locator(".chart-figure figcaption").count() == 4
     method = ds.frame[(ds.frame["indicator_id"] == "rereferral_rate") & ds.frame["is_forecast"]]["forecast_method"].iloc[0]
     assert f"Forecast method: {method}" in text
-    assert "because of A quarter outside the process limits" in text
+    assert "because of a quarter outside the process limits" in text
     assert "among itself and its statistical neighbours" in text and "Funnel plot" in text
     # the story and the action plan as stored
     with engine.connect() as conn:
