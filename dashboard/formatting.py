@@ -166,6 +166,8 @@ EXCEPTION_SHORT = {
     "data-revised": "Data revised",
     "spc-improvement": "Special cause improvement",
     "better-than-neighbours": "Better than neighbours",
+    "curve-worsened": "Worse than the frozen baseline",
+    "curve-turned": "Curve turned",
 }
 POLARITY_WORDS = {
     Polarity.higher_better: "Higher is better",

@@ -75,6 +75,20 @@ def layout(**_ignored) -> html.Div:
             "time. A forecast is a baseline to beat, not a target or a prediction of what will happen.",
         ),
         _section(
+            "Has the curve turned?",
+            "When the PQA sub-group records the story behind an indicator's baseline and starts an action plan, "
+            "the forecast made at that quarter is frozen. Each quarter since is compared with it: the curve has "
+            "turned when the latest quarters beat the frozen forecast, clearly (beyond its 80% range) at least "
+            "once. The indicator page draws the frozen baseline and says what it finds.",
+        ),
+        _section(
+            "Agency returns",
+            "A return is due on the date the board sets for each agency (for example 20 working days after the "
+            "quarter ends). It is late when its first version arrived after that date, missing when nothing has "
+            "arrived by then, and revised when a corrected version replaced the first. Warnings found when a "
+            "return was loaded (a figure typed as text, a blank cell) are kept with it.",
+        ),
+        _section(
             "Red, amber and green",
             "Green meets the target; amber misses it by no more than the tolerance; red misses it by more. "
             "Indicators that give context (where neither higher nor lower is better) have no RAG rating. The RAG "

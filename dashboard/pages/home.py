@@ -24,11 +24,11 @@ def layout(period: str | None = None, **_ignored) -> object:
 def build(v: View, period_text: str | None = None) -> html.Div:
     period, note = v.resolve_period(period_text)
     keep = str(period) if period != v.current else None
-    sections, jump, total_exc = [], [], 0
+    sections, jump, exceptions = [], [], set()
     for p in v.board.priorities:
         rows = v.matrix(p.id, period)
         n_exc = sum(r.is_exception for r in rows)
-        total_exc += n_exc
+        exceptions |= {r.indicator.id for r in rows if r.is_exception}
         anchor = f"priority-{p.id}"
         count = html.Span(plural(n_exc, "exception"), className=f"count-badge {'has-exc' if n_exc else 'no-exc'}")
         jump.append(html.Li(html.A([p.name, " ", count], href=f"#{anchor}")))
@@ -47,8 +47,9 @@ def build(v: View, period_text: str | None = None) -> html.Div:
             body,
         ], id=anchor, className="priority-section", **{"aria-labelledby": f"{anchor}-h"}))
     past = period != v.current
-    lead = (f"{v.board.name}: {plural(total_exc, 'exception')} across {plural(len(v.board.priorities), 'priority', 'priorities')}"
-            f" in {period}.")
+    lead = (f"{v.board.name}: {plural(len(exceptions), 'indicator is an exception', 'indicators are exceptions')}"
+            f" in {period}, across {plural(len(v.board.priorities), 'priority', 'priorities')} "
+            "(an indicator can serve more than one).")
     return html.Div([
         page_header(f"This quarter: {period}", lead,
                     period_select("home-period", v.period_options(), period)),
