@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import DESKTOP, Browser, serve_in_background, stop
+from .support import DESKTOP, Browser, serve_in_background, stop
 
 
 def test_emp001_no_store_says_run_oba_init(chromium, tmp_path):
