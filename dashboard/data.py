@@ -136,7 +136,8 @@ class View:
         self.indicators: dict[str, Indicator] = {i: library.indicators[i] for i in library.indicators if i in present}
 
     # --- memo ---------------------------------------------------------------------------------------
-    def _memoised(self, key: tuple, make: Callable[[], Any]) -> Any:
+    def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per view (so once per store version) for ``key``."""
         if key in self._memo:
             return self._memo[key]
         value = make()
@@ -225,7 +226,7 @@ class View:
                 if all(x.code != reason.code for x in lst):
                     lst.append(reason)
             return out
-        return self._memoised(("reasons-current",), make)
+        return self.memo(("reasons-current",), make)
 
     def _past_reasons(self, period: Quarter) -> dict[str, list[Reason]]:
         def make():
@@ -249,7 +250,7 @@ class View:
                 found.sort(key=lambda c: sort_key(c[1], c[0]))
                 out[ind_id] = [Reason(c, s, t) for c, s, t in found]
             return out
-        return self._memoised(("reasons", period.index), make)
+        return self.memo(("reasons", period.index), make)
 
     # --- priorities ---------------------------------------------------------------------------------
     def priority_indicators(self, priority_id: str) -> list[Indicator]:
@@ -263,7 +264,7 @@ class View:
             rows = [MatrixRow(ind, self.row(ind.id, period), self.reasons(ind.id, priority_id, period))
                     for ind in self.priority_indicators(priority_id)]
             return sorted(rows, key=lambda r: r.sort_key)
-        return self._memoised(("matrix", priority_id, period.index if period else None), make)
+        return self.memo(("matrix", priority_id, period.index if period else None), make)
 
     # --- comparisons --------------------------------------------------------------------------------
     @cached_property
@@ -328,14 +329,14 @@ class View:
                 for a, lvl in zip(pick["area_code"], pick["level"], strict=True)
             ]
             return pick, key
-        return self._memoised(("comparators", indicator_id, period.index if period else None), make)
+        return self.memo(("comparators", indicator_id, period.index if period else None), make)
 
     # --- store records --------------------------------------------------------------------------------
     def story(self, indicator_id: str) -> tuple[dict | None, list[dict]]:
         """The story behind the baseline and the action plan, as stored."""
         if self._story_loader is None:
             return None, []
-        return self._memoised(("story", indicator_id), lambda: self._story_loader(indicator_id))
+        return self.memo(("story", indicator_id), lambda: self._story_loader(indicator_id))
 
     def returns(self) -> pd.DataFrame:
         """Every agency's return status per quarter (see ``etl.returns.status.return_status``)."""
@@ -343,7 +344,7 @@ class View:
             return pd.DataFrame(columns=["agency_code", "agency_name", "period", "period_index", "status",
                                          "due_date", "received_on", "version", "warnings", "missing_measures",
                                          "issues"])
-        return self._memoised(("returns", dt.date.today()), self._returns_loader)
+        return self.memo(("returns", dt.date.today()), self._returns_loader)
 
 
 class DataSource:

@@ -13,13 +13,11 @@ from typing import Any
 from dashboard.formatting import (
     ASSURANCE_WORDS,
     FUNNEL_WORDS,
-    RAG_MEANING,
     RULE_WORDS,
     format_indicator_value,
     is_number,
     ordinal,
     plural,
-    word,
     year_label,
 )
 from indicators.definitions import Indicator, Polarity
@@ -212,14 +210,6 @@ def trend_summary(ind: Indicator, rows: Sequence[Row]) -> str:
             "down from" if round(float(change), ind.decimals) < 0 else "the same as")
         return f"{ind.label}: {value} in {period}, {direction} {_fmt(ind, year_ago)} a year before."
     return f"{ind.label}: {value} in {period}."
-
-
-def rag_sentence(ind: Indicator, row: Row | None) -> str:
-    rag = _get(row, "rag", "")
-    target = _get(row, "target")
-    if not rag or not is_number(target):
-        return ""
-    return f"{word({'red': 'Red', 'amber': 'Amber', 'green': 'Green'}, rag)}: {RAG_MEANING[rag]} of {_fmt(ind, target)}."
 
 
 def priority_summary(priority_name: str, n_indicators: int, n_exceptions: int, period: str) -> str:

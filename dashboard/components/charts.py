@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dashboard.components.icons import MDC
-from dashboard.formatting import format_indicator_value, is_number, unit_suffix
+from dashboard.formatting import format_indicator_value, is_number
 from indicators.definitions import Indicator, Polarity, Unit
 from indicators.periods import Quarter
 
@@ -390,7 +390,3 @@ def sparkline_title(ind: Indicator, history: Sequence[dict]) -> str:
         return f"Trend: {_value_text(ind, last['value'])} in {last['period']}"
     return (f"Trend: {_value_text(ind, first['value'])} in {first['period']} → "
             f"{_value_text(ind, last['value'])} in {last['period']}")
-
-
-def suffix_for(ind: Indicator) -> str:
-    return unit_suffix(ind.unit).strip()

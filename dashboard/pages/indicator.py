@@ -171,7 +171,7 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
         out.append(notice("The statistical neighbours are not known (import a neighbour list with "
                           "`oba neighbours import`), so the ranked chart cannot be drawn.", "light"))
     las = [r for r in rows if r.get("role") in ("self", "neighbour", "la")]
-    limits = v._memoised(("funnel", ind.id, key), lambda: funnel_limits_for(
+    limits = v.memo(("funnel", ind.id, key), lambda: funnel_limits_for(
         ind, england, [r.get("denominator") for r in las]))
     mine = next((r for r in rows if r.get("role") == "self"), None)
     position = (row or {}).get("funnel") if mine is not None else None

@@ -26,7 +26,13 @@ from dashboard.summaries import latest_sentence, priority_summary, trend_summary
 
 
 def _title(priority_id: str | None = None, **_ignored) -> str:
-    return f"Priority: {(priority_id or '').replace('_', ' ')} – OBA dashboard"
+    from dashboard import data
+
+    try:
+        name = data.source().board().priority(str(priority_id)).name
+    except Exception:
+        name = "Priority"
+    return f"{name} – OBA dashboard"
 
 
 dash.register_page(__name__, path_template="/priority/<priority_id>", name="Priority", title=_title, order=1,

@@ -25,6 +25,7 @@ def _rolling_rate(engine, numerator: str, denominator: str, last: Quarter) -> fl
 def test_ind001_rereferrals_turn_the_curve(browser, demo):
     ds, engine = demo["dataset"], demo["engine"]
     browser.open("/indicator/rereferral_rate")
+    browser.page.wait_for_function("document.title === 'Re-referrals – OBA dashboard'")
     expected = _rolling_rate(engine, "CSC_REREFERRALS", "CSC_REFERRALS", ds.period)
     assert browser.text(".facts .big-value") == f"{expected:.1f}%"
     text = browser.text()

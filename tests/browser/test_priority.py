@@ -7,6 +7,7 @@ def test_pri001_groups_by_question_with_reasons(browser, demo, library):
     ds = demo["dataset"]
     browser.open("/priority/neglect")
     assert browser.page.inner_text("h1") == "Neglect"
+    browser.page.wait_for_function("document.title === 'Neglect – OBA dashboard'")
     questions = browser.page.locator("h2.question-title").all_inner_texts()
     order = ["How much did we do?", "How well did we do it?", "Is anyone better off?"]
     assert [next(q for q in order if t.startswith(q)) for t in questions] == order
