@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from store_backends import POSTGRES_URL, STORE_BACKENDS
 
 from etl.db import init_store
 from etl.store import make_engine
@@ -17,9 +17,6 @@ from indicators.definitions import load_library
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DFE = ROOT.parent / "shared" / "data" / "dfe"
 DEMO_BOARD = ROOT / "data" / "demo" / "board.yaml"
-POSTGRES_URL = os.environ.get("OBA_TEST_POSTGRES_URL")
-
-STORE_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_URL, STORE_BACKENDS
 from sqlalchemy import create_engine, select, text
+from store_backends import POSTGRES_URL, STORE_BACKENDS
 
 from etl.db import init_store
 from etl.returns.issues import CATALOGUE
