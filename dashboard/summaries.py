@@ -156,8 +156,12 @@ def spc_summary(ind: Indicator, rows: Sequence[Row], rule_text: str | None = Non
 
 
 def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], year: Any = None,
-                      england: Any = None, region: Any = None, region_name: str = "the region") -> str:
-    """Where this area ranks among its statistical neighbours, with England and the region."""
+                      england: Any = None, region: Any = None, region_name: str = "the region",
+                      own_period: Any = None) -> str:
+    """Where this area ranks among its statistical neighbours, with England and the region.
+
+    ``own_period``: the quarter this area's value is for, when it is set against the others' published year.
+    """
     when = f" in {year_label(year)}" if year_label(year) else ""
     mine = [r for r in ranked if _get(r, "is_self")]
     with_values = [r for r in ranked if is_number(_get(r, "value"))]
@@ -167,13 +171,18 @@ def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], yea
         return (f"{area_name} has no published value for {ind.label}{when}; "
                 f"{plural(len(with_values), 'neighbour')} had one.")
     value = _get(mine[0], "value")
-    position = [r for r in with_values].index(mine[0]) + 1
+    position = with_values.index(mine[0]) + 1
     n = len(with_values)
     if ind.polarity == Polarity.context:
         rank = f"has the {ordinal(position)} highest value of {n}"
     else:
         rank = f"ranks {ordinal(position)} of {n} (1st is best)"
-    parts = [f"{area_name} {rank} among itself and its statistical neighbours{when}, at {_fmt(ind, value)}"]
+    if own_period:
+        head = (f"{area_name}, at {_fmt(ind, value)} in {own_period}, {rank} against its statistical "
+                f"neighbours' published figures{' for ' + year_label(year) if year_label(year) else ''}")
+    else:
+        head = f"{area_name} {rank} among itself and its statistical neighbours{when}, at {_fmt(ind, value)}"
+    parts = [head]
     if is_number(england):
         parts.append(f"England {_fmt(ind, england)}")
     if is_number(region):
@@ -181,16 +190,19 @@ def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], yea
     return "; ".join(parts) + "."
 
 
-def funnel_summary(ind: Indicator, area_name: str, position: Any, n_areas: int, year: Any = None) -> str:
+def funnel_summary(ind: Indicator, area_name: str, position: Any, n_areas: int, year: Any = None,
+                   own_period: Any = None) -> str:
+    """Where this area sits on the funnel plot against England."""
     when = f" in {year_label(year)}" if year_label(year) else ""
     if not n_areas:
         return f"No local authority values are published for {ind.label}."
     where = FUNNEL_WORDS.get(str(position or ""))
+    areas = plural(n_areas, "local authority", "local authorities")
     if not where:
-        return (f"The funnel plot shows {plural(n_areas, 'local authority', 'local authorities')}{when}; "
-                f"{area_name} could not be placed on it.")
-    return (f"Of {plural(n_areas, 'local authority', 'local authorities')}{when}, {area_name} is {where}; "
-            "points outside the funnel differ from England by more than chance would explain.")
+        return f"The funnel plot shows {areas}{when}; {area_name} could not be placed on it."
+    who = f"{area_name} ({own_period})" if own_period else area_name
+    return (f"Of {areas}{when}, {who} is {where}; points outside the funnel differ from England by more than "
+            "chance would explain.")
 
 
 def trend_summary(ind: Indicator, rows: Sequence[Row]) -> str:

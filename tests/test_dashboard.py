@@ -159,6 +159,9 @@ def test_benchmark_and_funnel_summaries(rereferrals, cpp_rate):
     s = benchmark_summary(rereferrals, "Harrowdale", ranked, 2025, 22.1, 21.5, "Wessex")
     assert s == ("Harrowdale ranks 2nd of 2 (1st is best) among itself and its statistical neighbours in 2024-25, "
                  "at 24.0%; England 22.1%; Wessex 21.5%.")
+    assert benchmark_summary(rereferrals, "Harrowdale", ranked, 2025, 22.1, own_period="2025-26 Q2") == (
+        "Harrowdale, at 24.0% in 2025-26 Q2, ranks 2nd of 2 (1st is best) against its statistical neighbours' "
+        "published figures for 2024-25; England 22.1%.")
     assert "highest value" in benchmark_summary(cpp_rate, "Harrowdale", ranked)
     assert "no published value" in benchmark_summary(rereferrals, "X", [{"area_code": "A", "value": 1.0,
                                                                          "is_self": False}])

@@ -156,6 +156,17 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
         return [notice("No published values have been imported for this indicator yet "
                        "(`oba benchmarks import`), so there is nothing to compare with.", "light")]
     year = key[1] if key and key[0] == "year" else None
+    # The comparisons in the dataset set this area's own latest value against the others' published year, so
+    # the charts do too (its own published figure for that year would disagree with the sentences).
+    own, note, own_period = "", None, None
+    if year is not None and row and is_number(row.get("value")):
+        rows = [r for r in rows if r.get("role") != "self"]
+        rows.append({"indicator_id": ind.id, "area_code": v.area_code, "area_name": v.area_name, "level": "la",
+                     "role": "self", "value": float(row["value"]), "numerator": row.get("numerator"),
+                     "denominator": row.get("denominator")})
+        own, own_period = f" in {period}", str(period)
+        note = (f"{v.area_name}'s value is its own for {period}; the other areas' are the figures DfE published "
+                f"for {year_label(year)}, the latest year the comparison uses.")
     england = next((r["value"] for r in rows if r.get("role") == "england"), None)
     region = next((r["value"] for r in rows if r.get("role") == "region"
                    and r.get("area_code") == v.board.local_authority.region_code), None)
@@ -165,8 +176,10 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
     out = []
     if ranked:
         out.append(chart(benchmark_figure(ind, ranked, names, england, region, v.region_name),
-                         benchmark_summary(ind, v.area_name, ranked, year, england, region, v.region_name),
-                         f"{v.area_name} and its statistical neighbours{when}", graph_id="benchmark-chart"))
+                         benchmark_summary(ind, v.area_name, ranked, year, england, region, v.region_name,
+                                           own_period),
+                         f"{v.area_name}{own} and its statistical neighbours{when}", graph_id="benchmark-chart",
+                         note=note))
     else:
         out.append(notice("The statistical neighbours are not known (import a neighbour list with "
                           "`oba neighbours import`), so the ranked chart cannot be drawn.", "light"))
@@ -176,8 +189,9 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
     mine = next((r for r in rows if r.get("role") == "self"), None)
     position = (row or {}).get("funnel") if mine is not None else None
     out.append(chart(funnel_figure(ind, rows, england, names, limits),
-                     funnel_summary(ind, v.area_name, position, len(las), year),
-                     f"Funnel plot: every local authority against England{when}", graph_id="funnel-chart"))
+                     funnel_summary(ind, v.area_name, position, len(las), year, own_period),
+                     f"Funnel plot: every local authority against England{when}", graph_id="funnel-chart",
+                     note=note))
     return out
 
 

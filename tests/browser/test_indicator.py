@@ -36,7 +36,12 @@ def test_ind001_rereferrals_turn_the_curve(browser, demo):
     method = ds.frame[(ds.frame["indicator_id"] == "rereferral_rate") & ds.frame["is_forecast"]]["forecast_method"].iloc[0]
     assert f"Forecast method: {method}" in text
     assert "because of a quarter outside the process limits" in text
-    assert "among itself and its statistical neighbours" in text and "Funnel plot" in text
+    row = ds.frame[(ds.frame["indicator_id"] == "rereferral_rate") & (ds.frame["period"] == str(ds.period))
+                   & ~ds.frame["is_forecast"]].iloc[0]
+    rank = int(row["rank"])
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    assert f"ranks {rank}{suffix} of {int(row['rank_of'])} (1st is best)" in text  # the dataset's own rank
+    assert "Funnel plot" in text
     # the story and the action plan as stored
     with engine.connect() as conn:
         story = conn.execute(select(CurveStory.story).where(CurveStory.indicator_id == "rereferral_rate")).scalar()
