@@ -38,6 +38,9 @@ def data_table(ind: Indicator, history: list[dict], highlight: str | None = None
     if ind.unit == Unit.count:  # the value is the count itself
         heads.remove("Numerator")
         heads.remove("Denominator")
+    targeted = any(is_number(r.get("target")) for r in history)
+    if not targeted:
+        heads.remove("Target")
     if not compared:
         heads = heads[:-2]
     rows = []
@@ -60,14 +63,15 @@ def data_table(ind: Indicator, history: list[dict], highlight: str | None = None
             html.Td(value, className="num"),
             html.Td(interval),
             html.Td(word(STATUS_WORDS, status)),
-            html.Td(rag_badge(r.get("rag"))),
+            html.Td(rag_badge(r.get("rag"))) if targeted else None,
             html.Td(word(POINT_TYPE_SHORT, r.get("spc_point_type") or "common_cause") if is_number(r.get("value"))
                     else "–"),
         ]
         if compared:
             cells += [html.Td(format_indicator_value(r.get(c), ind) if is_number(r.get(c)) else "–")
                       for c in ("neighbours_mean", "england_value")]
-        rows.append(html.Tr(cells, className="table-active" if r["period"] == highlight else None))
+        rows.append(html.Tr([c for c in cells if c is not None],
+                            className="table-active" if r["period"] == highlight else None))
     note = html.P("* A small number (below the suppression threshold of "
                   f"{ind.suppress_below}): the board may see it, but it must be suppressed in anything published.",
                   className="small-print") if small else None

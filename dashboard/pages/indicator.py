@@ -139,7 +139,8 @@ def _facts(v: View, ind: Indicator, row: dict | None, period: Quarter) -> html.D
                   html.Div(["Neighbours: ", comparison_badge(row.get("vs_neighbours"), "the neighbours")]),
                   html.Div(["England: ", comparison_badge(row.get("vs_england"), "England")])], className="fact"),
         html.Div([html.Div("Since last quarter", className="fact-label"),
-                  travel_text(row.get("travel_quarter"), row.get("trend_arrow")),
+                  travel_text(row.get("travel_quarter"), row.get("trend_arrow"))
+                  if status not in ("suppressed", "missing") and row else html.Span("No value this quarter"),
                   html.Div(f"over a year: {word({'improving': 'improving', 'worsening': 'worsening', 'no_change': 'no change', 'up': 'up', 'down': 'down'}, row.get('travel_year') or '', 'no earlier value')}",
                            className="fact-sub")], className="fact"),
     ]

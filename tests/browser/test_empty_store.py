@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .support import DESKTOP, Browser, serve_in_background, stop
+from .support import DESKTOP, PROJECTOR, Browser, serve_in_background, stop
 
 
 def test_emp001_no_store_says_run_oba_init(chromium, tmp_path):
@@ -14,6 +14,8 @@ def test_emp001_no_store_says_run_oba_init(chromium, tmp_path):
         assert b.page.inner_text("h1") == "There is no data store yet"
         assert "oba init" in b.text() and "make run" in b.text()
         b.screenshot("no_store")
+        b.page.set_viewport_size(PROJECTOR)
+        b.screenshot("no_store", full_page=False)
         context.close()
         assert b.errors == []
     finally:

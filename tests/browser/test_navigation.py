@@ -55,3 +55,9 @@ def test_nav004_about_page(browser):
 def test_nav005_unknown_address(browser):
     browser.open("/no/such/page")
     assert browser.page.inner_text("h1") == "Page not found"
+
+
+def test_nav006_about_on_a_projector(projector):
+    projector.open("/about")
+    assert projector.page.evaluate("document.documentElement.scrollWidth") <= 1024
+    projector.screenshot("about", full_page=False)
