@@ -225,3 +225,10 @@ def test_wsgi_server_is_the_apps(app):
     import dashboard.app
 
     assert dashboard.app.server is app.server
+
+
+def test_an_indicator_with_no_values_yet(app, serve_view, library, board):
+    serve_view(_view(library, board, quarters=1, missing=("cpp_rate",)))
+    page = render(app, "/indicator/cpp_rate")
+    assert "There are no values of Child protection plan rate to chart yet" in page
+    assert "not returned" in page

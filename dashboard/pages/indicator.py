@@ -265,6 +265,9 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
 
     is_current = period == v.current
     shown_forecast = forecast if is_current else []
+    has_values = any(is_number(r.get("value")) for r in history)
+    no_values = notice(f"There are no values of {ind.label} to chart yet: every quarter so far is suppressed or "
+                       "missing. The data table below says which.", "light")
     sections = [
         html.Section([
             html.H2("Turn the curve: the baseline", id="baseline", className="section-title"),
@@ -274,15 +277,16 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
                   latest_sentence(ind, last_row) + f" The dotted line marks {period}; the forecast is made from "
                                                    f"the current quarter, {v.current}.",
                   f"{ind.label}: history and forecast", graph_id="baseline-chart",
-                  note=(f"Forecast method: {method.rstrip('.')}. The shaded bands are the 80% and 95% ranges the forecast "
-                        "expects the value to fall in if nothing changes." if method and is_current else None)),
+                  note=(f"Forecast method: {method.rstrip('.')}. The shaded bands are the 80% and 95% ranges the "
+                        "forecast expects the value to fall in if nothing changes." if method and is_current
+                        else None)) if has_values else no_values,
         ], className="indicator-section"),
         html.Section([
             html.H2("Statistical process control", id="spc", className="section-title"),
             _spc_icons(ind, history),
             chart(spc_figure(ind, history, None if is_current else period.short),
                   spc_summary(ind, history, _spc_rule_text(ind, (history or [{}])[-1])),
-                  f"{ind.label}: XmR chart", graph_id="spc-chart"),
+                  f"{ind.label}: XmR chart", graph_id="spc-chart") if has_values else no_values,
         ], className="indicator-section"),
         html.Section([html.H2("Benchmarking", id="benchmarking", className="section-title"),
                       *_benchmarking(v, ind, row, period)], className="indicator-section"),
