@@ -241,12 +241,15 @@ def main() -> int:
     ok = print_callbacks(f"Callbacks on the demo data ({repeat} calls each; first = cold, p50/p95 of the rest)",
                          time_callbacks(app, page_cases(view, app), repeat))
 
-    nview, info = national_view()
-    print(f"\nNational scale: {info}")
-    data.use(DataSource.fixed(nview))
-    ok &= print_callbacks(f"Callbacks on the national-scale dataset ({repeat} calls each)",
-                          time_callbacks(app, page_cases(nview, app), repeat))
-    data.configure(db, DEMO_BOARD)
+    if (ROOT / "benchmarks" / "bench_dataset.py").exists():
+        nview, info = national_view()
+        print(f"\nNational scale: {info}")
+        data.use(DataSource.fixed(nview))
+        ok &= print_callbacks(f"Callbacks on the national-scale dataset ({repeat} calls each)",
+                              time_callbacks(app, page_cases(nview, app), repeat))
+        data.configure(db, DEMO_BOARD)
+    else:
+        print("\nbenchmarks/bench_dataset.py (the national-scale generator) is missing: national scale not run")
 
     if not args.no_browser:
         if not Path(CHROMIUM).exists():
