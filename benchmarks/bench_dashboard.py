@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -257,6 +258,8 @@ def main() -> int:
         else:
             _browser_loads(db, tmp, loads)
     print(f"\nall callbacks within {BUDGET_MS:.0f} ms at p95: {'yes' if ok else 'NO'}")
+    src.engine().dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
