@@ -492,27 +492,7 @@ class DataSource:
 
         return View(dataset, board, library, version, neighbours=neighbours, areas=areas,
                     returns_loader=returns_loader,
-                    story_loader=lambda ind_id: read_story(engine, ind_id))
-
-
-def read_story(engine, indicator_id: str) -> tuple[dict | None, list[dict]]:
-    """The latest story behind the baseline (CurveStory) and the action plan (ActionPlanItem rows), by due date."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from etl.store import ActionPlanItem, CurveStory
-
-    with Session(engine) as s:
-        st = s.scalars(select(CurveStory).where(CurveStory.indicator_id == indicator_id)
-                       .order_by(CurveStory.updated_at.desc(), CurveStory.id.desc())).first()
-        items = s.scalars(select(ActionPlanItem).where(ActionPlanItem.indicator_id == indicator_id)
-                          .order_by(ActionPlanItem.due.is_(None), ActionPlanItem.due, ActionPlanItem.id)).all()
-        story = None if st is None else {
-            "story": st.story, "partners": st.partners, "what_works": st.what_works,
-            "baseline_frozen_at": st.baseline_frozen_at, "author": st.author, "updated_at": st.updated_at}
-        actions = [{"action": a.action, "owner": a.owner, "due": a.due, "status": a.status,
-                    "created_by": a.created_by, "created_at": a.created_at} for a in items]
-    return story, actions
+                    story_loader=lambda ind_id: access.read_story(engine, ind_id))
 
 
 def settle() -> None:

@@ -43,6 +43,8 @@ def format_value(value: Any, unit: Unit | str, decimals: int = 1, status: str | 
         return "suppressed"
     if status == "missing":
         return "not returned"
+    if status == "no_population":
+        return "no population"
     if not is_number(value):
         return "no data"
     unit = Unit(unit)
@@ -143,6 +145,7 @@ STATUS_WORDS = {
     "suppressed": "Suppressed",
     "missing": "Not returned",
     "partial": "Part of the period missing",
+    "no_population": "No ONS population stored",
 }
 FUNNEL_WORDS = {
     "within": "within the expected range of England's value (inside the 95% funnel)",

@@ -88,6 +88,9 @@ def latest_sentence(ind: Indicator, row: Row | None) -> str:
     if status == "suppressed":
         return (f"{ind.label} for {period} is suppressed: it rests on a count too small to publish, "
                 "so it is not shown (it is not zero).")
+    if status == "no_population":
+        return (f"{ind.label} for {period} cannot be worked out: no ONS population of children aged 0 to 17 "
+                "is stored; import the ONS population file with `oba benchmarks import`.")
     if status == "missing" or not is_number(_get(row, "value")):
         return f"{ind.label} for {period} cannot be worked out: a figure it needs was not returned."
     value = _fmt(ind, _get(row, "value"))

@@ -140,19 +140,20 @@ def read_neighbours(engine: Engine, board: Board) -> pd.DataFrame:
 
 
 def read_story(engine: Engine, indicator_id: str) -> tuple[dict | None, list[dict]]:
-    """The latest story behind the baseline and the action plan items for an indicator."""
-    with engine.connect() as conn:
-        story = conn.execute(select(CurveStory).where(CurveStory.indicator_id == indicator_id)
-                             .order_by(CurveStory.updated_at.desc(), CurveStory.id.desc())).first()
-        actions = conn.execute(select(ActionPlanItem).where(ActionPlanItem.indicator_id == indicator_id)
-                               .order_by(ActionPlanItem.due, ActionPlanItem.id)).all()
-    s = None
-    if story is not None:
-        st = story[0]
-        s = {"story": st.story, "partners": st.partners, "what_works": st.what_works,
-             "baseline_frozen_at": st.baseline_frozen_at, "author": st.author, "updated_at": st.updated_at}
-    acts = [{"action": a[0].action, "owner": a[0].owner, "due": a[0].due, "status": a[0].status} for a in actions]
-    return s, acts
+    """The latest story behind the baseline (CurveStory) and the action plan (ActionPlanItem rows), by due date."""
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as s:
+        st = s.scalars(select(CurveStory).where(CurveStory.indicator_id == indicator_id)
+                       .order_by(CurveStory.updated_at.desc(), CurveStory.id.desc())).first()
+        items = s.scalars(select(ActionPlanItem).where(ActionPlanItem.indicator_id == indicator_id)
+                          .order_by(ActionPlanItem.due.is_(None), ActionPlanItem.due, ActionPlanItem.id)).all()
+        story = None if st is None else {
+            "story": st.story, "partners": st.partners, "what_works": st.what_works,
+            "baseline_frozen_at": st.baseline_frozen_at, "author": st.author, "updated_at": st.updated_at}
+        actions = [{"action": a.action, "owner": a.owner, "due": a.due, "status": a.status,
+                    "created_by": a.created_by, "created_at": a.created_at} for a in items]
+    return story, actions
 
 
 def read_frozen_baselines(engine: Engine) -> dict:

@@ -75,8 +75,8 @@ def indicators_group() -> None:
 @click.pass_obj
 def indicators_check(app: AppContext) -> None:
     """Validate every definition file and the board configuration together."""
-    from indicators.board import check_board
     from etl.context import default_board_path
+    from indicators.board import check_board
 
     library, issues = check_library()
     board_path = app.board_path or default_board_path()

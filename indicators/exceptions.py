@@ -109,6 +109,10 @@ def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | 
 
     if status == "missing" or flags.get("missing"):
         reasons.append(("data-missing", "high", f"{name}: no figure for {period} — a measure was not returned."))
+    if status == "no_population":
+        reasons.append(("data-no-population", "high", f"{name}: no ONS population of children aged 0 to 17 is "
+                                                      f"stored for {period}, so the rate cannot be worked out; "
+                                                      "import the ONS population file."))
     if status == "suppressed" or flags.get("suppressed"):
         reasons.append(("data-suppressed", "low", f"{name}: a figure for {period} was returned suppressed, so the "
                                                   "value cannot be shown."))
@@ -175,7 +179,7 @@ def _lower_first(text: str) -> str:
 
 
 def sort_key(severity: str, code: str) -> int:
-    order = ["data-missing", "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
+    order = ["data-missing", "data-no-population", "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
              "worse-than-england", "bottom-quartile", "curve-worsened", "missed-target-amber", "data-late",
              "data-suppressed",
              "data-revised", "curve-worsened", "curve-turned", "spc-improvement", "better-than-neighbours"]

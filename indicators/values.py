@@ -24,6 +24,8 @@ from indicators.periods import Quarter
 
 MEASURE_COLUMNS = ["area_code", "period", "measure", "value", "status"]
 POPULATION_COLUMNS = ["area_code", "year", "population"]
+VALUE_COLUMNS = ["indicator_id", "area_code", "period", "period_index", "period_end", "numerator", "denominator",
+                 "value", "lower", "upper", "status", "display_suppressed"]
 
 _OK, _SUPPRESSED, _MISSING = 0, 1, 2
 
@@ -135,9 +137,12 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
     """Every indicator's value for every area and quarter in ``measures``.
 
     Returns one row per indicator × area × quarter with ``numerator``, ``denominator``, ``value``, ``lower``,
-    ``upper`` (confidence interval at ``level``), ``status`` (ok | suppressed | missing | partial) and
+    ``upper`` (confidence interval at ``level``), ``status`` (ok | suppressed | missing | partial |
+    no_population: the figures were returned but no ONS population is stored for the rate) and
     ``display_suppressed`` (the numerator is a small count below the indicator's suppression threshold).
     """
+    if measures.empty and (first is None or last is None):
+        return pd.DataFrame(columns=VALUE_COLUMNS)
     grid = MeasureGrid(measures, first=first, last=last)
     pop, pop_state = population_grid(population, grid)
     ids = indicators or list(library.indicators)
@@ -160,6 +165,10 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
         state = np.maximum(num_state, den_state)
         status = np.where(~complete, "partial", np.where(state == _SUPPRESSED, "suppressed",
                                                           np.where(state == _MISSING, "missing", "ok")))
+        if ind.denominator == POPULATION:
+            # the figures came in, but no ONS population is stored to turn them into a rate
+            status = np.where((status == "missing") & (num_state == _OK) & (den_state == _MISSING),
+                              "no_population", status)
         ok = status == "ok"
         value, lower, upper = (np.where(ok & np.isfinite(x), x, np.nan) for x in (value, lower, upper))
         small = ok & (num > 0) & (num < ind.suppress_below) & (library.measures[ind.numerator].whole_number
@@ -179,8 +188,7 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
             "display_suppressed": small.ravel(),
         }))
     if not frames:
-        return pd.DataFrame(columns=["indicator_id", "area_code", "period", "period_index", "period_end", "numerator",
-                                     "denominator", "value", "lower", "upper", "status", "display_suppressed"])
+        return pd.DataFrame(columns=VALUE_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 

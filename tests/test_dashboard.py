@@ -317,3 +317,15 @@ def test_sparklines_are_small_pictures_with_their_ends_in_words(rereferrals):
     assert svg_data_uri(svg).startswith("data:image/svg+xml")
     assert "<polyline" not in sparkline_svg(rereferrals, [])
     assert math.isnan(NAN)
+
+
+def test_no_population_is_named_not_called_unreturned():
+    from dashboard.formatting import STATUS_WORDS, format_value
+    from dashboard.summaries import latest_sentence
+    from indicators.definitions import load_library
+
+    ind = load_library().indicator("cin_rate")
+    assert format_value(float("nan"), ind.unit, status="no_population") == "no population"
+    assert STATUS_WORDS["no_population"] == "No ONS population stored"
+    text = latest_sentence(ind, {"period": "2026-27 Q1", "status": "no_population", "value": float("nan")})
+    assert "no ONS population" in text and "not returned" not in text

@@ -204,3 +204,17 @@ def test_reorganised_la_uses_its_latest_code(engine, shared_dfe):
     codes = current_codes(engine)
     assert codes.loc[826] == "E06000042"  # Milton Keynes, never reorganised
     assert codes.loc[815] == "E06000065"  # North Yorkshire: new ONS code from 2024
+
+
+def test_empty_store_gives_an_empty_dataset(engine, board, library):
+    ds = load_dataset(engine, board, library)
+    assert ds.period is None and ds.frame.empty and ds.exceptions.empty
+
+
+def test_missing_population_is_its_own_exception(library, board):
+    from indicators.dataset import build_dataset
+
+    m = pd.DataFrame([("E06099001", "2026-27 Q1", "CSC_CIN_AT_END", 2800, "ok")],
+                     columns=["area_code", "period", "measure", "value", "status"])
+    ex = build_dataset(m, library, board).exceptions
+    assert set(ex[ex["indicator_id"] == "cin_rate"]["code"]) == {"data-no-population"}

@@ -119,3 +119,13 @@ def test_published_percentages_keep_symbols(shared_dfe, library):
     assert np.isnan(sub.loc[("E06000042", 2016), "value"]) and sub.loc[("E06000042", 2016), "note"] == "c"
     lo, hi = sub.loc[("E06000042", 2025), ["lower", "upper"]]
     assert lo < 22.2 < hi
+
+
+def test_rate_without_population_says_so(library):
+    rows = [("A", Q[0], "CSC_CIN_AT_END", 2713, "ok")]
+    v = compute_values(_measures(rows), library, None, indicators=["cin_rate"]).iloc[0]
+    assert v["status"] == "no_population" and np.isnan(v["value"])
+
+
+def test_no_measures_gives_an_empty_frame(library):
+    assert compute_values(_measures([]), library).empty

@@ -54,7 +54,7 @@ def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
         html.Td(comparison_badge(row.get("vs_neighbours"), "the neighbours", compact=True), className="col-cmp"),
         html.Td(comparison_badge(row.get("vs_england"), "England", compact=True), className="col-cmp"),
         html.Td(travel_text(row.get("travel_quarter"), row.get("trend_arrow"))
-                if status not in ("suppressed", "missing") else "–", className="col-travel"),
+                if status not in ("suppressed", "missing", "no_population") else "–", className="col-travel"),
         html.Td(status_badge(status, flags), className="col-data"),
     ], className=f"matrix-row {cls}".strip())
 
