@@ -106,24 +106,13 @@ def indicators_list(app: AppContext) -> None:
 
 
 def _register_subcommands() -> None:
+    from dashboard.commands import serve_cmd
     from etl.benchmarks.commands import benchmarks_group, neighbours_group
+    from etl.demo import demo_cmd
     from etl.returns.commands import returns_group
 
-    main.add_command(returns_group)
-    main.add_command(benchmarks_group)
-    main.add_command(neighbours_group)
-    try:
-        from etl.demo import demo_cmd
-    except ImportError:  # pragma: no cover - while the demo is being built
-        pass
-    else:
-        main.add_command(demo_cmd)
-    try:
-        from dashboard.commands import serve_cmd
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        main.add_command(serve_cmd)
+    for command in (returns_group, benchmarks_group, neighbours_group, demo_cmd, serve_cmd):
+        main.add_command(command)
 
 
 _register_subcommands()
