@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from store_backends import POSTGRES_URL, STORE_BACKENDS
+from store_backends import POSTGRES_URL, STORE_BACKENDS, backend_url
 
 from etl.db import init_store
 from etl.store import make_engine
@@ -35,19 +33,12 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def postgres_url():
+def postgres_url(tmp_path):
     """A fresh schema on the test server, dropped afterwards; the URL carries it as the search path."""
     if not POSTGRES_URL:
         pytest.skip("OBA_TEST_POSTGRES_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with backend_url("postgresql", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(params=STORE_BACKENDS)

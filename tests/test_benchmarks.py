@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
+from store_backends import STORE_BACKENDS, backend_url
 
 from etl.benchmarks import csvfile
 from etl.benchmarks.csvfile import BenchmarkFileError, FilesError
@@ -30,8 +29,7 @@ from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, m
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DFE = ROOT.parent / "shared" / "data" / "dfe"
-POSTGRES_URL = os.environ.get("OBA_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+BACKENDS = STORE_BACKENDS
 
 B1 = "ees_cin_b1_children_in_need_2013_2025.csv"
 C1 = "ees_cin_c1_referrals_rereferrals_2013_2025.csv"
@@ -50,25 +48,12 @@ def loaded(request, tmp_path_factory):
     """A store per backend holding the five shared files, imported once for the whole module."""
     if not SHARED_DFE.exists():
         pytest.skip(f"{SHARED_DFE} is not there")
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('bench') / 'oba.sqlite'}"
-    else:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in POSTGRES_URL else "?"
-        url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    eng = make_engine(url)
-    init_store(eng)
-    results = import_ees(eng, [SHARED_DFE / f for f in SHARED_FILES], "tester")
-    yield eng, results
-    eng.dispose()
-    if schema:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with backend_url(request.param, tmp_path_factory.mktemp("bench")) as url:
+        eng = make_engine(url)
+        init_store(eng)
+        results = import_ees(eng, [SHARED_DFE / f for f in SHARED_FILES], "tester")
+        yield eng, results
+        eng.dispose()
 
 
 def stored(engine, dataset: str, measure: str, area_name: str, year: int) -> tuple[float | None, str | None]:

@@ -8,14 +8,13 @@ import io
 import struct
 import time
 import tracemalloc
-import uuid
 import zipfile
 import zlib
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from store_backends import POSTGRES_URL, STORE_BACKENDS
+from sqlalchemy import select
+from store_backends import STORE_BACKENDS, backend_url
 
 from etl.db import init_store
 from etl.returns.issues import CATALOGUE
@@ -300,25 +299,13 @@ def _definitions(board, library):
 def store(request, board, library, tmp_path_factory):
     """One store per backend for the whole catalogue, holding one good POL return (version 1). Sharing it is
     sound because a rejected load must change nothing; each case checks exactly that."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('catalogue') / 'oba.sqlite'}"
-    else:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    init_store(engine)
-    good = saved(pol_workbook(), tmp_path_factory.mktemp("good") / "good.xlsx")
-    assert load_file(engine, board, library, good, "tester", dt.date(2025, 10, 20), today=TODAY).outcome == "loaded"
-    yield engine, snapshot(engine)
-    engine.dispose()
-    if schema:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with backend_url(request.param, tmp_path_factory.mktemp("catalogue")) as url:
+        engine = make_engine(url)
+        init_store(engine)
+        good = saved(pol_workbook(), tmp_path_factory.mktemp("good") / "good.xlsx")
+        assert load_file(engine, board, library, good, "tester", dt.date(2025, 10, 20), today=TODAY).outcome == "loaded"
+        yield engine, snapshot(engine)
+        engine.dispose()
 
 
 @pytest.mark.parametrize("case", list(ERROR_CASES), ids=list(ERROR_CASES))
