@@ -291,6 +291,13 @@ def check_library(directory: Path | None = None) -> tuple[Library | None, list[D
                 issues.append(DefinitionIssue("error", "needs-denominator", str(path), located.line_of(("unit",)),
                                               "denominator", "a percentage needs a denominator unless its "
                                               "numerator is a measure returned as a percentage"))
+        if ind.benchmark is not None and ind.unit in (Unit.count, Unit.rate_per_10000) \
+                and ind.period_type in (PeriodType.flow, PeriodType.fytd):
+            # DfE publishes counts and rates for whole years: a quarter's (or part-year's) figure is not comparable
+            issues.append(DefinitionIssue("error", "benchmark-period", str(path), located.line_of(("period_type",)),
+                                          "period_type", f"a {ind.period_type.value} {ind.unit.value.replace('_', ' ')} "
+                                          "cannot be set against DfE's annual figure; use rolling_12m (or "
+                                          "snapshot for 'at 31 March' measures)"))
         indicators[ind.id] = ind
         files[ind.id] = path
     if not indicators:

@@ -117,3 +117,17 @@ def test_cli_reports_uninitialised_store_cleanly(tmp_path):
 
     with pytest.raises(StoreNotReady, match="oba init"):
         AppContext(db=str(tmp_path / "none.sqlite")).engine()
+
+
+def test_a_quarters_rate_cannot_be_benchmarked_against_an_annual_one(tmp_path):
+    import shutil
+
+    from indicators.definitions import LIBRARY_DIR
+
+    lib = tmp_path / "library"
+    shutil.copytree(LIBRARY_DIR, lib)
+    path = lib / "indicators" / "referral_rate.yaml"
+    path.write_text(path.read_text().replace("period_type: rolling_12m", "period_type: flow"))
+    _, issues = check_library(lib)
+    found = [(i.code, i.field) for i in issues if i.level == "error"]
+    assert found == [("benchmark-period", "period_type")]
