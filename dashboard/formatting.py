@@ -164,6 +164,7 @@ EXCEPTION_SHORT = {
     "worse-than-england": "Worse than England",
     "bottom-quartile": "Bottom quartile",
     "data-missing": "Data missing",
+    "data-no-population": "No population for the rate",
     "data-late": "Data late",
     "data-suppressed": "Data suppressed",
     "data-revised": "Data revised",

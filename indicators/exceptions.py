@@ -13,6 +13,12 @@ import pandas as pd
 from indicators.definitions import Indicator, Polarity, Unit
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "positive": 3}
+EXCEPTION_CODES = [
+    "data-missing", "data-no-population", "missed-target-red", "spc-concern", "assurance-fail",
+    "worse-than-neighbours", "worse-than-england", "bottom-quartile", "curve-worsened", "missed-target-amber",
+    "data-late", "data-suppressed", "data-revised", "curve-turned", "spc-improvement", "better-than-neighbours",
+]
+"""Every exception reason code, most pressing first within a severity (see docs/dataset.md)."""
 EXCEPTION_COLUMNS = ["indicator_id", "area_code", "period", "priority_id", "code", "severity", "sort_key", "sentence"]
 
 
@@ -179,8 +185,5 @@ def _lower_first(text: str) -> str:
 
 
 def sort_key(severity: str, code: str) -> int:
-    order = ["data-missing", "data-no-population", "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
-             "worse-than-england", "bottom-quartile", "curve-worsened", "missed-target-amber", "data-late",
-             "data-suppressed",
-             "data-revised", "curve-worsened", "curve-turned", "spc-improvement", "better-than-neighbours"]
-    return SEVERITY_ORDER[severity] * 100 + (order.index(code) if code in order else 99)
+    """Order within a priority: by severity, then by how much the reason matters within it."""
+    return SEVERITY_ORDER[severity] * 100 + (EXCEPTION_CODES.index(code) if code in EXCEPTION_CODES else 99)

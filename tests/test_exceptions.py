@@ -81,3 +81,15 @@ def test_vectorised_trend_runs_match_the_single_series_rule():
         vals = g["value"].to_numpy()
         for k, ix in enumerate(g.index):
             assert (arrows[ix], lengths[ix]) == trend_run(vals[: k + 1])
+
+
+def test_every_exception_code_is_worded_and_documented():
+    from pathlib import Path
+
+    from dashboard.formatting import EXCEPTION_SHORT
+    from indicators.exceptions import EXCEPTION_CODES
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "dataset.md").read_text()
+    assert [c for c in EXCEPTION_CODES if c not in EXCEPTION_SHORT] == []
+    assert [c for c in EXCEPTION_CODES if f"| `{c}` |" not in doc] == []
+    assert len(set(EXCEPTION_CODES)) == len(EXCEPTION_CODES)
