@@ -218,3 +218,27 @@ def test_missing_population_is_its_own_exception(library, board):
                      columns=["area_code", "period", "measure", "value", "status"])
     ex = build_dataset(m, library, board).exceptions
     assert set(ex[ex["indicator_id"] == "cin_rate"]["code"]) == {"data-no-population"}
+
+
+def test_demo_never_overwrites_a_store_with_real_returns(tmp_path, board, library):
+    from click.testing import CliRunner
+
+    from etl.cli import main
+    from etl.db import init_store
+    from etl.returns.load import load_file
+    from etl.returns.samples import write_sample_return
+
+    db = tmp_path / "ours.sqlite"
+    engine = make_engine(str(db))
+    init_store(engine)
+    path = write_sample_return(tmp_path / "pol.xlsx", board, library, "POL", Quarter(2025, 2))
+    assert load_file(engine, board, library, path, "an analyst").outcome == "loaded"
+    engine.dispose()
+    r = CliRunner().invoke(main, ["--db", str(db), "demo", "--no-serve"])
+    assert r.exit_code == 1 and "will not overwrite them" in r.output
+    engine = make_engine(str(db))
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        assert conn.execute(text("select loaded_by from return_version")).scalars().all() == ["an analyst"]
+    engine.dispose()
