@@ -429,7 +429,7 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
     files = write_benchmark_files(bench_dir, returns)
     import_ees(writer(engine), files, user=DEMO_USER)
     import_neighbours(writer(engine), write_neighbour_file(bench_dir), user=DEMO_USER, name="harrowdale_neighbours")
-    _governance(engine)
+    _governance(engine, library)
     engine.dispose()
     return {"returns": loaded, "resubmission": resub.outcome, "benchmark_files": len(files)}
 
@@ -440,51 +440,41 @@ def _notes(agency: str, q: Quarter) -> dict[str, str]:
     return {}
 
 
-def _governance(engine) -> None:
-    """The stories behind two baselines and their action plans, as a PQA sub-group would write them."""
-    from sqlalchemy.orm import Session
+def _governance(engine, library: Library) -> None:
+    """The stories behind two baselines, their action plans and a rebase, as a PQA sub-group would record them."""
+    from etl.governance import add_action, record_rebase, record_story
 
-    from etl.store import ActionPlanItem, CurveStory, RebaseDecision
-
-    with Session(engine) as s, s.begin():
-        s.add(CurveStory(
-            indicator_id="return_home_interviews",
-            story="Too few return home interviews happened within 72 hours: referrals from the police reached the "
-                  "commissioned service by email a day or more after the child came home, and interviews were "
-                  "offered in office hours only.",
-            partners="Police missing persons coordinator; commissioned return interview service; children's "
-                     "social care front door; schools' designated safeguarding leads.",
-            what_works="Same-day electronic notification; evening and weekend interview slots; a trusted adult "
-                       "the child already knows conducting the interview.",
-            baseline_frozen_at="2025-26 Q1", author="PQA sub-group",
-            updated_at=dt.datetime(2025, 7, 15, 10, 0)))
-        s.add_all([
-            ActionPlanItem(indicator_id="return_home_interviews", action="Automatic notification of every return "
-                           "from a missing episode to the interview service within 4 hours.", owner="Police missing "
-                           "persons coordinator", due=dt.date(2025, 9, 30), status="done", created_by="PQA sub-group",
-                           created_at=dt.datetime(2025, 7, 15)),
-            ActionPlanItem(indicator_id="return_home_interviews", action="Offer interviews in the evening and at "
-                           "weekends; measure the share taken up outside office hours.", owner="Commissioned "
-                           "service manager", due=dt.date(2025, 12, 31), status="on_track", created_by="PQA sub-group",
-                           created_at=dt.datetime(2025, 7, 15)),
-        ])
-        s.add(RebaseDecision(indicator_id="return_home_interviews", period="2025-26 Q2",
-                             reason="Same-day notification and out-of-hours interviews started in July 2025: a new "
-                                    "process, so its limits are calculated afresh.",
-                             decided_by="PQA sub-group", decided_on=dt.date(2025, 10, 14)))
-        s.add(CurveStory(
-            indicator_id="rereferral_rate",
-            story="Re-referrals have risen for two years. An audit of 40 re-referred families found cases closed "
-                  "after a single assessment without a step-down plan to early help, and neglect concerns "
-                  "re-presenting within months.",
-            partners="Early help service; health visiting; schools; the front door.",
-            what_works="Step-down to early help with a named lead before closure; multi-agency review of repeat "
-                       "referrals at the front door.",
-            baseline_frozen_at="2026-27 Q1", author="PQA sub-group", updated_at=dt.datetime(2026, 5, 20, 14, 0)))
-        s.add(ActionPlanItem(indicator_id="rereferral_rate", action="No case closes after assessment without a "
-                             "step-down conversation with early help; audit 20 closures a quarter.", owner="Head of "
-                             "the front door", due=dt.date(2026, 12, 31), status="open", created_by="PQA sub-group",
-                             created_at=dt.datetime(2026, 5, 20)))
+    pqa = "PQA sub-group"
+    rhi = "return_home_interviews"
+    record_story(
+        engine, library, rhi, author=pqa, frozen_at="2025-26 Q1", at=dt.datetime(2025, 7, 15, 10, 0),
+        story="Too few return home interviews happened within 72 hours: referrals from the police reached the "
+              "commissioned service by email a day or more after the child came home, and interviews were "
+              "offered in office hours only.",
+        partners="Police missing persons coordinator; commissioned return interview service; children's "
+                 "social care front door; schools' designated safeguarding leads.",
+        what_works="Same-day electronic notification; evening and weekend interview slots; a trusted adult "
+                   "the child already knows conducting the interview.")
+    add_action(engine, library, rhi, "Automatic notification of every return from a missing episode to the "
+               "interview service within 4 hours.", "Police missing persons coordinator", pqa,
+               due=dt.date(2025, 9, 30), status="done", at=dt.datetime(2025, 7, 15))
+    add_action(engine, library, rhi, "Offer interviews in the evening and at weekends; measure the share taken "
+               "up outside office hours.", "Commissioned service manager", pqa, due=dt.date(2025, 12, 31),
+               status="on_track", at=dt.datetime(2025, 7, 15))
+    record_rebase(engine, library, rhi, "2025-26 Q2", "Same-day notification and out-of-hours interviews started "
+                  "in July 2025: a new process, so its limits are calculated afresh.", pqa,
+                  decided_on=dt.date(2025, 10, 14))
+    record_story(
+        engine, library, "rereferral_rate", author=pqa, frozen_at="2026-27 Q1", at=dt.datetime(2026, 5, 20, 14, 0),
+        story="Re-referrals have risen for two years. An audit of 40 re-referred families found cases closed "
+              "after a single assessment without a step-down plan to early help, and neglect concerns "
+              "re-presenting within months.",
+        partners="Early help service; health visiting; schools; the front door.",
+        what_works="Step-down to early help with a named lead before closure; multi-agency review of repeat "
+                   "referrals at the front door.")
+    add_action(engine, library, "rereferral_rate", "No case closes after assessment without a step-down "
+               "conversation with early help; audit 20 closures a quarter.", "Head of the front door", pqa,
+               due=dt.date(2026, 12, 31), at=dt.datetime(2026, 5, 20))
 
 
 def _is_demo_store(url: str) -> bool:
@@ -540,21 +530,16 @@ def demo_cmd(app, no_serve: bool, host: str, port: int) -> None:
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         engine.dispose()
     library = load_library()
-    board = load_board(app.board_path or DEMO_BOARD, library)
+    board_path = app.board_path or DEMO_BOARD
+    board = load_board(board_path, library)
     t0 = time.perf_counter()
     counts = build_demo(url, board, library, echo=click.echo)
     click.echo(f"Demo built in {time.perf_counter() - t0:.1f} s: {counts['returns']} returns, one resubmission, "
                f"{counts['benchmark_files']} benchmark files, at {redact(url)}.")
     if no_serve:
-        click.echo(f"Serve it with: oba --db {redact(url)} --board {board_path_text(app)} serve")
+        click.echo(f"Serve it with: oba --db {redact(url)} --board {board_path} serve")
         return
     from dashboard.app import serve
 
     click.echo(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)")
-    serve(db=url, board_path=str(app.board_path or DEMO_BOARD), host=host, port=port)
-
-
-def board_path_text(app) -> str:
-    from etl.context import DEMO_BOARD
-
-    return str(app.board_path or DEMO_BOARD)
+    serve(db=url, board_path=str(board_path), host=host, port=port)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from etl.errors import OBAError
-from etl.store import ActionPlanItem, CurveStory, RebaseDecision, writer
+from etl.store import ActionPlanItem, CurveStory, RebaseDecision, utcnow, writer
 from indicators.definitions import Library
 from indicators.periods import parse_period
 
@@ -35,22 +35,25 @@ def _check_indicator(library: Library, indicator_id: str) -> None:
 
 def record_story(engine: Engine, library: Library, indicator_id: str, story: str, author: str,
                  partners: str | None = None, what_works: str | None = None,
-                 frozen_at: str | None = None) -> CurveStory:
-    """Store a new version of the story behind an indicator's baseline (earlier versions are kept)."""
+                 frozen_at: str | None = None, at: dt.datetime | None = None) -> CurveStory:
+    """Store a new version of the story behind an indicator's baseline (earlier versions are kept).
+
+    ``at`` is when it was written (default now), for records carried over from elsewhere.
+    """
     _check_indicator(library, indicator_id)
     if not story.strip():
         raise OBAError("the story is empty: say what lies behind the baseline")
     frozen = parse_period(frozen_at).label if frozen_at else None
     with Session(writer(engine), expire_on_commit=False) as s, s.begin():
         row = CurveStory(indicator_id=indicator_id, story=story.strip(), partners=partners, what_works=what_works,
-                         baseline_frozen_at=frozen, author=author)
+                         baseline_frozen_at=frozen, author=author, updated_at=at or utcnow())
         s.add(row)
     return row
 
 
 def add_action(engine: Engine, library: Library, indicator_id: str, action: str, owner: str, created_by: str,
-               due: dt.date | None = None, status: str = "open") -> ActionPlanItem:
-    """Add one SMART action to an indicator's action plan."""
+               due: dt.date | None = None, status: str = "open", at: dt.datetime | None = None) -> ActionPlanItem:
+    """Add one SMART action to an indicator's action plan (``at``: when it was agreed, default now)."""
     _check_indicator(library, indicator_id)
     if status not in ACTION_STATUSES:
         raise OBAError(f"status '{status}' is not one of {', '.join(ACTION_STATUSES)}")
@@ -58,7 +61,7 @@ def add_action(engine: Engine, library: Library, indicator_id: str, action: str,
         raise OBAError("an action needs what will be done and who owns it")
     with Session(writer(engine), expire_on_commit=False) as s, s.begin():
         row = ActionPlanItem(indicator_id=indicator_id, action=action.strip(), owner=owner.strip(), due=due,
-                             status=status, created_by=created_by)
+                             status=status, created_by=created_by, created_at=at or utcnow())
         s.add(row)
     return row
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indicators.definitions import (
-    POPULATION,
     DefinitionError,
     DefinitionIssue,
     Library,
@@ -195,10 +194,6 @@ def check_board(path: Path, library: Library | None = None) -> tuple[Board | Non
             if not library.for_priority(p.id):
                 add("empty-priority", ("priorities", pids.index(p.id)), f"no indicator serves priority {p.id}", "warning")
     return board, issues
-
-
-def uses_population(library: Library) -> bool:
-    return any(i.denominator == POPULATION for i in library.indicators.values())
 
 
 # --- working days ---------------------------------------------------------------------------------

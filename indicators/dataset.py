@@ -17,6 +17,7 @@ from indicators.compare import COMPARABLE_UNITS, COMPARATOR_COLUMNS, compare
 from indicators.definitions import Library, Polarity, Unit
 from indicators.exceptions import (
     EXCEPTION_COLUMNS,
+    SEVERITY_ORDER,
     exception_reasons,
     rag_rating,
     sort_key,
@@ -251,7 +252,7 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     exceptions = _exceptions(frame, library, board, returns, period, curves) if period \
         else pd.DataFrame(columns=EXCEPTION_COLUMNS)
     codes = exceptions.groupby(["indicator_id", "area_code"])["code"].apply(lambda s: ";".join(dict.fromkeys(s)))
-    worst = exceptions.assign(o=exceptions["severity"].map({"high": 0, "medium": 1, "low": 2, "positive": 3})) \
+    worst = exceptions.assign(o=exceptions["severity"].map(SEVERITY_ORDER)) \
         .sort_values("o").groupby(["indicator_id", "area_code"])["severity"].first()
     frame["exception_codes"] = ""
     frame["exception_severity"] = ""
@@ -269,8 +270,8 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
 def trend_runs(focal: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """For every row, the direction of the run of quarter-on-quarter moves ending there and how long it has lasted.
 
-    The same as ``indicators.exceptions.trend_run`` on each prefix of each series, for the whole frame at once:
-    a missing value ends a run; equal values make a run of "→".
+    For each series, the run counts the quarter-on-quarter moves in the same direction (↑ rising, ↓ falling,
+    → unchanged) ending with this row; a missing value ends a run and has none itself.
     """
     d = np.sign(np.round(focal["change_quarter"].to_numpy(dtype=float), 9))
     series = (focal["indicator_id"] + "\x1f" + focal["area_code"]).to_numpy()

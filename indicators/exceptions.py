@@ -56,25 +56,6 @@ def travel(change, polarity: Polarity | str, tolerance: float = 1e-9) -> np.ndar
     return np.where(np.isnan(c), "", np.where(c > tolerance, up, np.where(c < -tolerance, down, "no_change")))
 
 
-def trend_run(values) -> tuple[str, int]:
-    """The current run of movement at the end of a series: (arrow, number of consecutive quarters it has lasted).
-
-    ↑ rising, ↓ falling, → unchanged; the length counts the quarter-on-quarter moves in the same direction
-    ending with the latest value; a missing latest value has no run.
-    """
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2 or not np.isfinite(v[-1]) or not np.isfinite(v[-2]):
-        return "", 0
-    d = np.sign(np.round(np.diff(v), 9))
-    last = d[-1]
-    n = 0
-    for x in d[::-1]:
-        if x != last or np.isnan(x):
-            break
-        n += 1
-    return {1.0: "↑", -1.0: "↓", 0.0: "→"}[float(last)], n
-
-
 # --- sentences -----------------------------------------------------------------------------------------
 
 def format_value(value: float | None, ind: Indicator) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from indicators.exceptions import exception_reasons, format_value, rag_rating, sort_key, travel, trend_run
+from indicators.exceptions import exception_reasons, format_value, rag_rating, sort_key, travel
 
 
 def test_rag_by_polarity_and_tolerance():
@@ -13,6 +13,20 @@ def test_rag_by_polarity_and_tolerance():
     assert list(rag_rating([90, 84, 83.9], 88, 4, "higher_better")) == ["green", "amber", "red"]
     assert list(rag_rating([5], None, None, "higher_better")) == [""]
     assert list(rag_rating([5], 3, 1, "context")) == [""]
+
+
+def trend_run(values) -> tuple[str, int]:
+    """The rule stated plainly for one series (the reference the vectorised ``trend_runs`` is checked against)."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2 or not np.isfinite(v[-1]) or not np.isfinite(v[-2]):
+        return "", 0
+    d = np.sign(np.round(np.diff(v), 9))
+    n = 0
+    for x in d[::-1]:
+        if x != d[-1] or np.isnan(x):
+            break
+        n += 1
+    return {1.0: "↑", -1.0: "↓", 0.0: "→"}[float(d[-1])], n
 
 
 def test_travel_and_trend_run():
