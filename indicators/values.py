@@ -171,8 +171,8 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
                               "no_population", status)
         ok = status == "ok"
         value, lower, upper = (np.where(ok & np.isfinite(x), x, np.nan) for x in (value, lower, upper))
-        small = ok & (num > 0) & (num < ind.suppress_below) & (library.measures[ind.numerator].whole_number
-                                                               if ind.numerator in library.measures else False)
+        # a small count of children or events: shown to the board, to be suppressed before publication
+        small = ok & (num > 0) & (num < ind.suppress_below) & library.measures[ind.numerator].whole_number
         frames.append(pd.DataFrame({
             "indicator_id": ind.id,
             "area_code": area_col,
