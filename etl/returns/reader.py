@@ -65,6 +65,7 @@ class CheckResult:
     contact: str | None = None
     sha256: str | None = None
     sheet: str | None = None  # the sheet the figures were read from
+    unforeseen: str | None = None  # set when damage no rule foresaw was caught by the last-resort handler
 
     @property
     def ok(self) -> bool:
@@ -134,6 +135,7 @@ def check_file(path: Path | str, board: Board, library: Library, expected_agency
         result.add(exc.code, exc.message)
         return result
     except Exception as exc:  # noqa: BLE001 - damage no check foresaw: still a message, never a traceback
+        result.unforeseen = f"{type(exc).__name__}: {exc}"
         result.add("corrupt-file", f"the file is damaged and cannot be read ({type(exc).__name__}: {_short(exc)}); "
                    "open it in Excel, save it again and resend")
         return result
@@ -143,6 +145,7 @@ def check_file(path: Path | str, board: Board, library: Library, expected_agency
     except Unreadable as exc:
         result.add(exc.code, exc.message)
     except Exception as exc:  # noqa: BLE001 - a file no rule foresaw must still get a message, not a traceback
+        result.unforeseen = f"{type(exc).__name__}: {exc}"
         result.add("corrupt-file", f"the workbook could not be read ({type(exc).__name__}: {_short(exc)}); if "
                    "Excel opens it normally, save it again and resend, and tell the analysts")
     finally:
