@@ -7,12 +7,14 @@ thin and ``indicators/`` never sees SQL.
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from etl.benchmarks.export import load_benchmarks
+from etl.benchmarks.export import POPULATION_MEASURE, load_benchmarks
+from etl.benchmarks.neighbours import NeighbourSetNotFound, neighbours_of
 from etl.returns.status import return_status
 from etl.store import (
     ActionPlanItem,
@@ -20,7 +22,6 @@ from etl.store import (
     BenchmarkRelease,
     BenchmarkValue,
     CurveStory,
-    Neighbour,
     NeighbourSet,
     RebaseDecision,
     ReturnValue,
@@ -31,7 +32,8 @@ from indicators.board import Board
 from indicators.dataset import Dataset, build_dataset
 from indicators.definitions import POPULATION, Library
 
-POPULATION_MEASURE = "population_estimate"
+log = logging.getLogger(__name__)
+
 
 
 def store_version(engine: Engine) -> str:
@@ -116,27 +118,20 @@ def current_codes(engine: Engine) -> pd.Series:
 def read_neighbours(engine: Engine, board: Board) -> pd.DataFrame:
     """The board's statistical neighbours as area_code, neighbour_code, neighbour_name, rank, closeness.
 
-    Uses the neighbour set the board names, else the most recently imported one.
+    Uses the neighbour set the board names, else the most recently imported one; none stored (or the named
+    one missing) means no neighbour comparisons, not a failure of the whole dataset.
     """
     la = board.local_authority
-    with engine.connect() as conn:
-        if board.neighbour_set:
-            set_id = conn.execute(select(NeighbourSet.id).where(NeighbourSet.name == board.neighbour_set)).scalar()
-        else:
-            set_id = None
-        if set_id is None:
-            set_id = conn.execute(select(NeighbourSet.id).order_by(NeighbourSet.imported_at.desc(),
-                                                                   NeighbourSet.id.desc())).scalar()
-        if set_id is None:
-            return pd.DataFrame(columns=["area_code", "neighbour_code", "neighbour_name", "rank", "closeness"])
-        rows = conn.execute(select(Neighbour.la_number, Neighbour.neighbour_la_number, Neighbour.neighbour_la_name,
-                                   Neighbour.rank, Neighbour.closeness)
-                            .where(Neighbour.set_id == set_id, Neighbour.la_number == la.la_number)).all()
-    df = pd.DataFrame(rows, columns=["la_number", "neighbour_la_number", "neighbour_name", "rank", "closeness"])
-    code_by_number = current_codes(engine)
-    df["neighbour_code"] = df["neighbour_la_number"].astype(int).map(code_by_number)
+    columns = ["area_code", "neighbour_code", "neighbour_name", "rank", "closeness"]
+    try:
+        df = neighbours_of(engine, la.la_number, board.neighbour_set)
+    except NeighbourSetNotFound as exc:
+        log.warning("no statistical neighbours: %s", exc)
+        return pd.DataFrame(columns=columns)
+    df = df.rename(columns={"neighbour_la_name": "neighbour_name"})
+    df["neighbour_code"] = df["neighbour_la_number"].astype(int).map(current_codes(engine))
     df["area_code"] = la.ons_code
-    return df.dropna(subset=["neighbour_code"])[["area_code", "neighbour_code", "neighbour_name", "rank", "closeness"]]
+    return df.dropna(subset=["neighbour_code"])[columns]
 
 
 def read_story(engine: Engine, indicator_id: str) -> tuple[dict | None, list[dict]]:

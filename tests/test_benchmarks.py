@@ -20,7 +20,6 @@ from etl.benchmarks.export import (
     benchmark_summary,
     export_benchmarks,
     load_benchmarks,
-    load_population,
 )
 from etl.cli import main
 from etl.db import init_store
@@ -199,7 +198,9 @@ def test_loaders_for_the_indicator_layer(loaded):
     frame = load_benchmarks(engine, ["ees_cin_b1_children_in_need"], ["At31_episodes"])
     mk = frame[(frame["la_number"] == 826) & (frame["time_period"] == 2025)]
     assert mk["value"].tolist() == [2713.0]
-    pop = load_population(engine)
+    from etl.access import read_population
+
+    pop = read_population(engine)
     assert pop[(pop["area_code"] == "E06000042") & (pop["year"] == 2024)]["population"].tolist() == [74569.0]
     summary = benchmark_summary(engine).set_index("dataset")
     assert summary.loc["ons_population_0_17", "measures"] == ["population_estimate"]

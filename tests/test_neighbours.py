@@ -13,7 +13,6 @@ from etl.benchmarks.ees import import_ees
 from etl.benchmarks.neighbours import (
     NeighbourSetNotFound,
     import_neighbours,
-    load_neighbours,
     neighbour_sets,
     neighbours_of,
     normalise_closeness,
@@ -144,7 +143,7 @@ def test_a_wide_file_with_fewer_neighbours_and_a_file_of_another_kind(tmp_path):
 def test_lookups_before_anything_is_stored(engine):
     assert neighbour_sets(engine).empty
     with pytest.raises(NeighbourSetNotFound, match="no statistical neighbour lists are stored yet"):
-        load_neighbours(engine)
+        neighbours_of(engine, 826)
 
 
 def _oba(db_url, *args):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from etl.benchmarks.csvfile import (
@@ -577,18 +577,3 @@ def meta_data_path(meta: Path | str) -> Path:
     """The data file an EES ``name.meta.csv`` describes: ``name.csv``."""
     meta = Path(meta)
     return meta.with_name(meta.name[: -len(".meta.csv")] + ".csv")
-
-
-def stored_datasets(engine: Engine) -> list[str]:
-    t = BenchmarkValue.__table__
-    with engine.connect() as conn:
-        return [r[0] for r in conn.execute(select(t.c.dataset).group_by(t.c.dataset).order_by(t.c.dataset))]
-
-
-def count_values(engine: Engine, dataset: str | None = None) -> int:
-    t = BenchmarkValue.__table__
-    stmt = select(func.count()).select_from(t)
-    if dataset:
-        stmt = stmt.where(t.c.dataset == dataset)
-    with engine.connect() as conn:
-        return int(conn.execute(stmt).scalar_one())

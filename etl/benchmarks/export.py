@@ -19,7 +19,6 @@ EXPORT_COLUMNS = ["dataset", "source_file", "measure", "filters", "area_code", "
                   "la_number", "region_code", "time_period", "time_identifier", "value", "note"]
 """The tidy export, one row per stored figure. ``source_file`` is the file its value came from."""
 
-POPULATION_DATASET = "ons_population_0_17"
 POPULATION_MEASURE = "population_estimate"
 
 
@@ -106,14 +105,6 @@ def load_benchmarks(engine: Engine, datasets: list[str] | None = None,
     frame["la_number"] = frame["la_number"].astype("Int64")
     frame["time_period"] = frame["time_period"].astype("int64")
     return frame
-
-
-def load_population(engine: Engine, dataset: str = POPULATION_DATASET,
-                    measure: str = POPULATION_MEASURE) -> pd.DataFrame:
-    """ONS mid-year population per area: columns area_code, year (the mid-year), population."""
-    frame = load_benchmarks(engine, [dataset], [measure])
-    out = frame[["area_code", "time_period", "value"]].rename(columns={"time_period": "year", "value": "population"})
-    return out.reset_index(drop=True)
 
 
 def benchmark_summary(engine: Engine) -> pd.DataFrame:

@@ -242,15 +242,3 @@ def neighbours_of(engine: Engine, la_number: int, set_name: str | None = None) -
     frame = pd.DataFrame([tuple(r) for r in rows], columns=NEIGHBOUR_COLUMNS)
     frame.attrs["set"] = found
     return frame
-
-
-def load_neighbours(engine: Engine, set_name: str | None = None) -> pd.DataFrame:
-    """Every row of a set (the newest when ``set_name`` is None), with the set's name in column ``set``."""
-    nb = Neighbour.__table__
-    with engine.connect() as conn:
-        set_id, found = _resolve_set(conn, set_name)
-        rows = conn.execute(select(*(nb.c[c] for c in NEIGHBOUR_COLUMNS)).where(nb.c.set_id == set_id)
-                            .order_by(nb.c.la_number, nb.c.rank)).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=NEIGHBOUR_COLUMNS)
-    frame.insert(0, "set", found)
-    return frame

@@ -60,8 +60,6 @@ def return_status(engine: Engine, board: Board, periods: list[Quarter] | None = 
     periods = sorted({Quarter.parse(p) for p in periods}) if periods else default_periods(engine, today)
     labels = [p.label for p in periods]
     codes = [a.code for a in board.agencies]
-    if not periods:
-        return pd.DataFrame(columns=STATUS_COLUMNS)
 
     versions: dict[tuple[str, str], list] = defaultdict(list)
     with engine.connect() as conn:
