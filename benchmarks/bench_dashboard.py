@@ -260,7 +260,7 @@ def main() -> int:
     print(f"\nall callbacks within {BUDGET_MS:.0f} ms at p95: {'yes' if ok else 'NO'}")
     src.engine().dispose()
     shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return 0 if ok else 1
 
 
 def _time(fn) -> float:

@@ -24,12 +24,12 @@ import pandas as pd
 
 from indicators.board import Board
 from indicators.definitions import DefinitionError, Indicator, Library, Question
+from indicators.exceptions import SEVERITY_ORDER
 from indicators.periods import Quarter
 
 log = logging.getLogger(__name__)
 
 QUESTION_ORDER = [Question.how_much, Question.how_well, Question.better_off]
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "positive": 3}
 ATTENTION = ("high", "medium", "low")
 
 
@@ -199,23 +199,21 @@ class View:
                 period: Quarter | None = None) -> list[Reason]:
         """Why an indicator needs attention (or is good news) in a period, most severe first.
 
-        For the current period these are the exceptions the dataset raised. For an earlier quarter the same
-        rules (``indicators.exceptions.exception_reasons``) are applied to that quarter's row, with the
-        agencies' late and revised flags for it.
+        For the current period these are the exceptions the dataset raised; for an earlier quarter the dataset
+        raises them by the same rules (``Dataset.exceptions_at``).
         """
         period = period or self.current
         if period is None:
             return []
-        if period == self.current:
-            ex = self._current_reasons()
-            key = (indicator_id, priority_id) if priority_id else indicator_id
-            return list(ex.get(key, []))
-        return list(self._past_reasons(period).get(indicator_id, []))
+        ex = self._reasons_in(period)
+        key = (indicator_id, priority_id) if priority_id else indicator_id
+        return list(ex.get(key, []))
 
-    def _current_reasons(self) -> dict:
+    def _reasons_in(self, period: Quarter) -> dict:
         def make():
             out: dict = {}
-            ex = self.exceptions
+            ex = self.dataset.exceptions_at(period, self.library, self.board)
+            ex = ex[ex["area_code"] == self.area_code] if len(ex) else ex
             if not len(ex):
                 return out
             ex = ex.sort_values(["sort_key"], kind="stable")
@@ -225,30 +223,6 @@ class View:
                 lst = out.setdefault(r["indicator_id"], [])
                 if all(x.code != reason.code for x in lst):
                     lst.append(reason)
-            return out
-        return self.memo(("reasons-current",), make)
-
-    def _past_reasons(self, period: Quarter) -> dict[str, list[Reason]]:
-        def make():
-            from indicators.exceptions import exception_reasons, sort_key
-
-            flags_by_agency: dict[str, dict] = {}
-            rf = self.returns()
-            if len(rf) and {"late", "revised"} <= set(rf.columns):
-                for r in _records(rf[rf["period"] == period.label]):
-                    flags_by_agency[r["agency_code"]] = {
-                        "late": bool(r.get("late")) and self.board.thresholds.late_is_exception,
-                        "revised": bool(r.get("revised")) and self.board.thresholds.revised_is_exception,
-                        "agency_name": r.get("agency_name") or r["agency_code"]}
-            out = {}
-            for ind_id, row in self._at(period).items():
-                ind = self.library.indicators.get(ind_id)
-                if ind is None:
-                    continue
-                found = exception_reasons(pd.Series(row), ind, dict(flags_by_agency.get(ind.agency, {})),
-                                          bottom_quartile=self.board.thresholds.bottom_quartile)
-                found.sort(key=lambda c: sort_key(c[1], c[0]))
-                out[ind_id] = [Reason(c, s, t) for c, s, t in found]
             return out
         return self.memo(("reasons", period.index), make)
 
@@ -477,20 +451,16 @@ class DataSource:
             "No returns have been loaded yet",
             "The store exists but holds no agency returns. Make templates with `oba returns template`, "
             "load the completed workbooks with `oba returns load`, and this page will fill in.")
-        if not _has_returns(engine):
-            raise no_returns
         dataset = access.load_dataset(engine, board, library)
         if dataset.period is None or not len(dataset.frame):
             raise no_returns
-        areas = _try(lambda: access.read_areas(engine))
-        neighbours = _try(lambda: access.read_neighbours(engine, board))
 
         def returns_loader() -> pd.DataFrame:
             from etl.returns.status import return_status
 
             return return_status(engine, board)
 
-        return View(dataset, board, library, version, neighbours=neighbours, areas=areas,
+        return View(dataset, board, library, version, neighbours=dataset.neighbours, areas=dataset.areas,
                     returns_loader=returns_loader,
                     story_loader=lambda ind_id: access.read_story(engine, ind_id))
 
@@ -506,27 +476,6 @@ def settle() -> None:
     gc.collect()
     gc.freeze()
 
-
-def _has_returns(engine) -> bool:
-    from sqlalchemy import func, select
-
-    from etl.store import ReturnVersion
-
-    with engine.connect() as conn:
-        return bool(conn.execute(select(func.count()).select_from(ReturnVersion)).scalar())
-
-
-def _try(make: Callable[[], Any]) -> Any:
-    try:
-        return make()
-    except Exception:  # an optional extra: the page still works without it
-        log.exception("could not read an optional part of the store")
-        return None
-
-
-# --- the process-wide source the pages use -----------------------------------------------------------
-
-_SOURCE = DataSource()
 
 
 def configure(db: str | None = None, board_path: str | Path | None = None, ttl: float = 1.0) -> DataSource:

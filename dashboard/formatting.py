@@ -110,12 +110,6 @@ ASSURANCE_WORDS = {
     "inconsistent": "Hit and miss: may or may not meet the target",
     "": "No target to assure against",
 }
-ASSURANCE_SHORT = {
-    "consistent_pass": "Will meet",
-    "consistent_fail": "Will miss",
-    "inconsistent": "Hit and miss",
-    "": "No target",
-}
 RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green", "": "No target"}
 RAG_MEANING = {
     "red": "misses the target by more than the tolerance",

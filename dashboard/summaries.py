@@ -160,10 +160,11 @@ def spc_summary(ind: Indicator, rows: Sequence[Row], rule_text: str | None = Non
 
 def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], year: Any = None,
                       england: Any = None, region: Any = None, region_name: str = "the region",
-                      own_period: Any = None) -> str:
+                      own_period: Any = None, rank: Any = None) -> str:
     """Where this area ranks among its statistical neighbours, with England and the region.
 
     ``own_period``: the quarter this area's value is for, when it is set against the others' published year.
+    ``rank``: the dataset's rank (ties share a place); without it, the position in ``ranked``.
     """
     when = f" in {year_label(year)}" if year_label(year) else ""
     mine = [r for r in ranked if _get(r, "is_self")]
@@ -174,7 +175,7 @@ def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], yea
         return (f"{area_name} has no published value for {ind.label}{when}; "
                 f"{plural(len(with_values), 'neighbour')} had one.")
     value = _get(mine[0], "value")
-    position = with_values.index(mine[0]) + 1
+    position = int(rank) if is_number(rank) else with_values.index(mine[0]) + 1
     n = len(with_values)
     if ind.polarity == Polarity.context:
         rank = f"has the {ordinal(position)} highest value of {n}"

@@ -46,6 +46,10 @@ class Dataset:
     area_code: str | None
     periods: list[Quarter] = field(default_factory=list)
     curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
+    # the inputs the charts and later look-ups need again, kept so nobody reads them twice
+    neighbours: pd.DataFrame | None = None
+    areas: pd.DataFrame | None = None
+    returns: pd.DataFrame | None = None
 
     def series(self, indicator_id: str, area_code: str | None = None, forecast: bool = True) -> pd.DataFrame:
         """One indicator's rows for one area, in period order."""
@@ -55,6 +59,12 @@ class Dataset:
         if not forecast:
             out = out[~out["is_forecast"]]
         return out.sort_values("period_index")
+
+    def exceptions_at(self, period: Quarter, library: Library, board: Board | None = None) -> pd.DataFrame:
+        """The exceptions for any quarter, by the same rules as ``exceptions`` (which holds the current one)."""
+        if self.period is not None and period == self.period:
+            return self.exceptions
+        return _exceptions(self.frame, library, board, self.returns, period, self.curves)
 
     def at(self, period: Quarter | None = None, area_code: str | None = None) -> pd.DataFrame:
         """Every indicator's row for one period and area."""
@@ -264,7 +274,8 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     frame = frame.sort_values(["indicator_id", "area_code", "period_index"], kind="stable").reset_index(drop=True)
     return Dataset(frame=frame, exceptions=exceptions, comparators=comparators,
                    indicators=indicator_table(library, board), period=period,
-                   area_code=own or (focal_areas[0] if focal_areas else None), periods=periods, curves=curves)
+                   area_code=own or (focal_areas[0] if focal_areas else None), periods=periods, curves=curves,
+                   neighbours=neighbours, areas=areas, returns=returns)
 
 
 def trend_runs(focal: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -329,3 +329,15 @@ def test_no_population_is_named_not_called_unreturned():
     assert STATUS_WORDS["no_population"] == "No ONS population stored"
     text = latest_sentence(ind, {"period": "2026-27 Q1", "status": "no_population", "value": float("nan")})
     assert "no ONS population" in text and "not returned" not in text
+
+
+def test_benchmark_sentence_uses_the_datasets_rank_on_ties():
+    from dashboard.summaries import benchmark_summary
+    from indicators.definitions import load_library
+
+    ind = load_library().indicator("rereferral_rate")
+    # a tie with N2: the chart happens to draw N2 first, the dataset's rank counts only those strictly better
+    ranked = [{"area_code": "N1", "value": 20.0}, {"area_code": "N2", "value": 22.0},
+              {"area_code": "ME", "value": 22.0, "is_self": True}]
+    assert "ranks 3rd of 3" in benchmark_summary(ind, "Harrowdale", ranked)
+    assert "ranks 2nd of 3" in benchmark_summary(ind, "Harrowdale", ranked, rank=2)

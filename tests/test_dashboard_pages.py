@@ -166,6 +166,13 @@ def test_an_earlier_quarter_applies_the_same_rules(app, serve_view, library, boa
     serve_view(v)
     page = render(app, "/", "?period=2024-25+Q4")
     assert "This quarter: 2024-25 Q4" in page and "the same rules are applied" in page
+    earlier = Quarter(2024, 4)
+    expected = v.dataset.exceptions_at(earlier, library, board)
+    assert len(expected)  # the sample has reasons in that quarter too
+    for ind_id, g in expected.groupby("indicator_id"):
+        shown = [r.code for r in v.reasons(ind_id, period=earlier)]
+        assert shown == list(dict.fromkeys(g.sort_values("sort_key", kind="stable")["code"]))
+    assert v.reasons("rereferral_rate", period=earlier) != v.reasons("rereferral_rate")
 
 
 def test_store_not_created_says_what_to_run(app, serve_view, tmp_path):

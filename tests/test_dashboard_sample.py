@@ -7,11 +7,10 @@ The figures are plausible, not statistically exact: the dashboard only displays 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
+from indicators.dataset import Dataset
 from indicators.definitions import Library, Polarity, Unit
 from indicators.periods import Quarter
 
@@ -19,18 +18,6 @@ NEIGHBOURS = [f"E0609900{n}" for n in range(2, 10)] + ["E06099010", "E06099011"]
 OTHER_LAS = [f"E0800{n:04d}" for n in range(1, 143)]
 ENGLAND = "E92000001"
 LAST = Quarter(2025, 2)
-
-
-@dataclass
-class SampleDataset:
-    frame: pd.DataFrame
-    exceptions: pd.DataFrame
-    comparators: pd.DataFrame
-    indicators: pd.DataFrame
-    period: Quarter | None
-    area_code: str
-    neighbours: list[str] = field(default_factory=list)
-    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _base(unit: Unit) -> tuple[float, float]:
@@ -55,7 +42,7 @@ def _better(polarity: Polarity, a: float, b: float) -> bool:
 def sample_dataset(library: Library, board, quarters: int = 12, last: Quarter = LAST,
                    suppressed: tuple[str, ...] = (), missing: tuple[str, ...] = (),
                    concern: tuple[str, ...] = ("rereferral_rate",), no_benchmark: bool = False,
-                   seed: int = 7) -> SampleDataset:
+                   seed: int = 7) -> Dataset:
     """Every library indicator for the board's area over ``quarters`` quarters ending ``last``."""
     rng = np.random.default_rng(seed)
     area = board.local_authority.ons_code
@@ -238,12 +225,14 @@ def sample_dataset(library: Library, board, quarters: int = 12, last: Quarter = 
         "unit": i.unit.value, "polarity": i.polarity.value, "priorities": ";".join(i.priorities),
         "agency": i.agency, "target": board.target_for(i)[0],
     } for i in library.indicators.values()])
-    return SampleDataset(
+    return Dataset(
         frame=frame,
         exceptions=pd.DataFrame(exc, columns=["indicator_id", "area_code", "period", "priority_id", "code",
                                               "severity", "sort_key", "sentence"]),
         comparators=pd.DataFrame(comps, columns=["indicator_id", "area_code", "area_name", "level", "region_code",
                                                  "key_kind", "key", "value", "numerator", "denominator", "lower",
                                                  "upper"]),
-        indicators=table, period=last, area_code=area, neighbours=list(NEIGHBOURS),
+        indicators=table, period=last, area_code=area, periods=periods,
+        neighbours=pd.DataFrame({"area_code": area, "neighbour_code": NEIGHBOURS,
+                                 "rank": range(1, len(NEIGHBOURS) + 1)}),
     )

@@ -23,7 +23,6 @@ NEIGHBOURS = "#D55E00"  # vermilion
 ENGLAND = "#000000"
 REGION = "#6A3D9A"  # dark purple
 TARGET = "#007A5A"  # dark bluish green
-OTHERS = "#767676"  # grey, 4.5:1 on white
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 
 SPC_STYLE = {

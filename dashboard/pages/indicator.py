@@ -178,7 +178,7 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
     if ranked:
         out.append(chart(benchmark_figure(ind, ranked, names, england, region, v.region_name),
                          benchmark_summary(ind, v.area_name, ranked, year, england, region, v.region_name,
-                                           own_period),
+                                           own_period, rank=(row or {}).get("rank")),
                          f"{v.area_name}{own} and its statistical neighbours{when}", graph_id="benchmark-chart",
                          note=note))
     else:
