@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.definitions import POPULATION, Library, Unit
-from indicators.intervals import byar_interval, wilson_interval
+from indicators.intervals import rate_interval, wilson_interval
 
 BENCHMARK_COLUMNS = ["dataset", "measure", "filters", "area_code", "area_name", "geographic_level", "la_number",
                      "region_code", "time_period", "value", "note"]
@@ -80,8 +80,8 @@ def published_values(benchmarks: pd.DataFrame, library: Library, population: pd.
                 lo, hi = wilson_interval(n, d, level)
                 lo, hi = 100 * np.asarray(lo, dtype=float), 100 * np.asarray(hi, dtype=float)
             elif ind.unit == Unit.rate_per_10000:
-                lo, hi = byar_interval(n, level)
-                lo, hi = np.asarray(lo, dtype=float) * 10_000 / d, np.asarray(hi, dtype=float) * 10_000 / d
+                lo, hi = rate_interval(n, d, per=10_000, level=level)
+                lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
             else:
                 lo = hi = np.full(len(n), np.nan)
         df = frame.reset_index()

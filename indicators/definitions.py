@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,16 @@ class Library:
             return self.indicators[indicator_id]
         except KeyError:
             raise KeyError(f"no indicator '{indicator_id}'") from None
+
+    @cached_property
+    def part_whole_pairs(self) -> dict[tuple[str, str], str]:
+        """(numerator, denominator) → indicator id, for every percentage built from two returned measures:
+        in a return, the part may never exceed the whole."""
+        pairs: dict[tuple[str, str], str] = {}
+        for ind in self.indicators.values():
+            if ind.unit == Unit.percentage and ind.denominator and ind.denominator != POPULATION:
+                pairs.setdefault((ind.numerator, ind.denominator), ind.id)
+        return pairs
 
     def for_priority(self, priority: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if priority in i.priorities]

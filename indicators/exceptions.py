@@ -64,8 +64,7 @@ def format_value(value: float | None, ind: Indicator) -> str:
         return "no value"
     if ind.unit == Unit.count:
         return f"{value:,.0f}"
-    text = f"{value:,.{ind.decimals}f}"
-    return {Unit.percentage: f"{text}%", Unit.rate_per_10000: f"{text} per 10,000", Unit.days: f"{text} days"}[ind.unit]
+    return f"{value:,.{ind.decimals}f}{ind.unit.suffix}"
 
 
 def spc_sentence(rule: str | None, direction: float, ind: Indicator) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.definitions import POPULATION, Indicator, Library, MeasureKind, PeriodType, Unit
-from indicators.intervals import byar_interval, wilson_interval
+from indicators.intervals import byar_interval, rate_interval, wilson_interval
 from indicators.periods import Quarter
 
 MEASURE_COLUMNS = ["area_code", "period", "measure", "value", "status"]
@@ -217,8 +217,7 @@ def indicator_value(ind: Indicator, library: Library, num, den, level: float = 0
         if ind.unit == Unit.rate_per_10000:
             ok = den > 0
             value = np.where(ok, 10_000.0 * num / den, np.nan)
-            lo, hi = byar_interval(num, level)
-            scale = np.where(ok, 10_000.0 / den, np.nan)
-            return value, np.asarray(lo, dtype=float) * scale, np.asarray(hi, dtype=float) * scale
+            lo, hi = rate_interval(num, den, per=10_000, level=level)
+            return value, np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
         # mean days
         return np.where(den > 0, num / den, np.nan), nan, nan

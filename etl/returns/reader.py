@@ -24,7 +24,7 @@ from etl.returns.issues import ERROR, WARNING, Issue, make_issue
 from etl.returns.package import LIMITS, Limits, Package, Unreadable, open_package
 from etl.returns.sheetscan import CellInfo, SheetScan, percent_styles, scan_sheet
 from indicators.board import Agency, Board
-from indicators.definitions import POPULATION, Library, Measure, MeasureKind, Unit
+from indicators.definitions import Library, Measure, MeasureKind
 from indicators.periods import PeriodError, Quarter
 
 __all__ = ["CheckResult", "ParsedValue", "check_file", "parse_figure"]
@@ -438,11 +438,7 @@ class _Checker:
     def _parts_and_wholes(self, sheet: str) -> None:
         """For each percentage indicator whose numerator and denominator are both in this return: part <= whole."""
         values = self.res.values
-        pairs: dict[tuple[str, str], str] = {}
-        for ind in self.library.indicators.values():
-            if ind.unit == Unit.percentage and ind.denominator and ind.denominator != POPULATION:
-                pairs.setdefault((ind.numerator, ind.denominator), ind.id)
-        for (num, den), ind_id in pairs.items():
+        for (num, den), ind_id in self.library.part_whole_pairs.items():
             a, b = values.get(num), values.get(den)
             if not (a and b and a.valid and b.valid and a.status == "ok" and b.status == "ok"):
                 continue

@@ -11,17 +11,10 @@ from pathlib import Path
 
 from etl.returns.template import build_template, fill_values
 from indicators.board import Board
-from indicators.definitions import POPULATION, Library, MeasureKind, Unit
+from indicators.definitions import Library, MeasureKind
 from indicators.periods import Quarter
 
-__all__ = ["part_whole_pairs", "sample_values", "write_sample_return"]
-
-
-def part_whole_pairs(library: Library) -> list[tuple[str, str]]:
-    """(numerator, denominator) of every percentage indicator whose denominator is a returned measure."""
-    pairs = {(i.numerator, i.denominator) for i in library.indicators.values()
-             if i.unit == Unit.percentage and i.denominator and i.denominator != POPULATION}
-    return sorted(pairs)
+__all__ = ["sample_values", "write_sample_return"]
 
 
 def sample_values(board: Board, library: Library, agency_code: str, quarter: Quarter,
@@ -38,7 +31,7 @@ def sample_values(board: Board, library: Library, agency_code: str, quarter: Qua
             values[code] = round(rng.uniform(2000, 9000), 1)
         else:
             values[code] = rng.randint(40, 900)
-    pairs = [(n, d) for n, d in part_whole_pairs(library) if n in values and d in values]
+    pairs = [(n, d) for n, d in sorted(library.part_whole_pairs) if n in values and d in values]
     changed = True
     while changed:  # numerators only ever go down, so this ends
         changed = False
