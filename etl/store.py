@@ -8,6 +8,7 @@ migrations (``oba init``), never by ``create_all`` outside tests.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -294,6 +296,17 @@ def make_engine(db: str | None = None, **kwargs) -> Engine:
 def writer(engine: Engine) -> Engine:
     """The same engine, marked so its transactions take SQLite's write lock at BEGIN."""
     return engine.execution_options(oba_write=True)
+
+
+def lock_for(conn, name: str) -> None:
+    """Serialise writers of the same thing inside a transaction.
+
+    On PostgreSQL, a transaction-scoped advisory lock keyed by ``name``; on SQLite nothing is needed, as
+    ``writer`` transactions already take the database's write lock at BEGIN.
+    """
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"oba:{name}".encode()).digest()[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def redact(url: str) -> str:

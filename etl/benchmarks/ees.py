@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from etl.benchmarks.csvfile import (
@@ -30,7 +30,7 @@ from etl.benchmarks.csvfile import (
     quote,
     read_csv_table,
 )
-from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, utcnow, writer
+from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, lock_for, utcnow, writer
 
 # The time and geography columns every EES file starts with, in their published order.
 STANDARD_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
@@ -69,7 +69,6 @@ _STRING_LIMITS = {"area_code": 12, "area_name": 120, "time_identifier": 60, "fil
                   "measure": 120, "dataset": 120}
 
 # One lock for all benchmark imports on PostgreSQL (SQLite's BEGIN IMMEDIATE does the same job there).
-_PG_LOCK_KEY = 0x0BA_BE4C
 
 
 def dataset_key(path: Path | str) -> str:
@@ -417,11 +416,6 @@ def _none(value):
     return value
 
 
-def _lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-
-
 def _upsert_areas(conn: Connection, areas: dict[str, dict]) -> int:
     """Add new areas and update those whose name, level, number or region changed; returns how many."""
     if not areas:
@@ -474,7 +468,7 @@ def _existing_values(conn: Connection, dataset: str) -> pd.DataFrame:
 
 
 def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> ImportResult:
-    _lock(conn)
+    lock_for(conn, "benchmarks")
     new = parsed.values
     old = _existing_values(conn, parsed.dataset)
     had_dataset = not old.empty

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from etl.benchmarks.csvfile import CsvTable, ProblemList, quote, read_csv_table
 from etl.errors import OBAError
-from etl.store import Area, Neighbour, NeighbourSet, utcnow, writer
+from etl.store import Area, Neighbour, NeighbourSet, lock_for, utcnow, writer
 
 LONG_COLUMNS = ["la_number", "la_name", "region_name", "rank", "neighbour_la_number", "neighbour_la_name",
                 "closeness"]
@@ -27,7 +27,6 @@ LONG_REQUIRED = ["la_number", "la_name", "rank", "neighbour_la_number", "neighbo
 WIDE_EXAMPLE = "la_number, la_name, sn1_la_number, sn1_la_name, sn1_closeness, ... sn10_closeness"
 _WIDE_COLUMN = re.compile(r"sn(\d+)_la_number")
 _SUFFIX = re.compile(r"[_-](long|wide)$", re.IGNORECASE)
-_PG_LOCK_KEY = 0x0BA_5E75
 _WHAT = "a DfE statistical neighbours CSV file"
 
 NEIGHBOUR_COLUMNS = ["la_number", "la_name", "rank", "neighbour_la_number", "neighbour_la_name", "closeness"]
@@ -161,8 +160,7 @@ def import_neighbours(engine: Engine, path: Path | str, user: str, name: str | N
     rows = [tuple(r) for r in frame.itertuples(index=False, name=None)]
     result = dict(file=path.name, name=name, layout=layout, las=int(frame["la_number"].nunique()), rows=len(rows))
     with writer(engine).begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        lock_for(conn, "neighbours")
         sets, nb = NeighbourSet.__table__, Neighbour.__table__
         set_id = conn.execute(select(sets.c.id).where(sets.c.name == name)).scalar()
         if set_id is not None:

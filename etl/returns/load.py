@@ -10,14 +10,13 @@ queue rather than deadlock; on PostgreSQL an advisory lock per agency and quarte
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,7 +24,7 @@ from etl.errors import OBAError
 from etl.returns import layout as L
 from etl.returns.issues import WARNING, Issue, make_issue
 from etl.returns.reader import CheckResult, check_file
-from etl.store import ReturnIssue, ReturnValue, ReturnVersion, utcnow, writer
+from etl.store import ReturnIssue, ReturnValue, ReturnVersion, lock_for, utcnow, writer
 from indicators.board import Board
 from indicators.definitions import Library
 from indicators.periods import Quarter
@@ -195,10 +194,7 @@ def _store(engine: Engine, check: CheckResult, result: LoadResult, user: str, re
 
 def _lock(conn: Connection, agency: str, period: Quarter) -> None:
     """Serialise loads of the same agency and quarter (SQLite: BEGIN IMMEDIATE already serialises writers)."""
-    if conn.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"oba-return:{agency}:{period.label}".encode()).digest()[:8],
-                             "big", signed=True)
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    lock_for(conn, f"return:{agency}:{period.label}")
 
 
 def _same_as_last_quarter(conn: Connection, agency: str, period: Quarter, new_values: dict) -> str | None:
