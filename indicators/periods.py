@@ -68,6 +68,11 @@ class Quarter:
         return cls(fy, q)
 
     @classmethod
+    def last_ended(cls, today: dt.date | None = None) -> Quarter:
+        """The most recent quarter that has finished by ``today`` (default: today)."""
+        return cls.containing(today or dt.date.today()) - 1
+
+    @classmethod
     def from_index(cls, index: int) -> Quarter:
         return cls(index // 4, index % 4 + 1)
 

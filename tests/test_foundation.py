@@ -131,3 +131,8 @@ def test_a_quarters_rate_cannot_be_benchmarked_against_an_annual_one(tmp_path):
     _, issues = check_library(lib)
     found = [(i.code, i.field) for i in issues if i.level == "error"]
     assert found == [("benchmark-period", "period_type")]
+
+
+def test_last_ended_quarter():
+    assert Quarter.last_ended(dt.date(2026, 11, 21)) == Quarter(2026, 2)
+    assert Quarter.last_ended(dt.date(2026, 4, 1)) == Quarter(2025, 4)

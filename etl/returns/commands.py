@@ -23,14 +23,10 @@ def returns_group() -> None:
     """Make templates for, check, load and track agencies' quarterly returns."""
 
 
-def _last_ended(today: dt.date | None = None) -> Quarter:
-    return Quarter.containing(today or dt.date.today()) - 1
-
-
 def _period_arg(text: str | None, available: list[Quarter] | None = None) -> Quarter | None:
     if text is None:
         return None
-    return parse_period(text, available if available else [_last_ended()])
+    return parse_period(text, available if available else [Quarter.last_ended()])
 
 
 def _store_if_ready(app: AppContext):
@@ -230,7 +226,7 @@ def status_cmd(app: AppContext, periods: tuple[str, ...], all_periods: bool, age
         quarters = default_periods(engine, today)
     else:
         stored = stored_periods(engine)
-        quarters = [parse_period(p, stored or [_last_ended(today)]) for p in (periods or ("latest",))]
+        quarters = [parse_period(p, stored or [Quarter.last_ended(today)]) for p in (periods or ("latest",))]
     df = return_status(engine, board, quarters, today)
     if agencies:
         wanted = {a.strip().upper() for a in agencies}

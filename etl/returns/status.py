@@ -45,8 +45,7 @@ def stored_periods(engine: Engine) -> list[Quarter]:
 
 def default_periods(engine: Engine, today: dt.date | None = None) -> list[Quarter]:
     """From the oldest stored quarter to the last quarter that has ended (or the newest stored, if later)."""
-    today = today or dt.date.today()
-    last_ended = Quarter.containing(today) - 1
+    last_ended = Quarter.last_ended(today)
     stored = stored_periods(engine)
     if not stored:
         return [last_ended]
