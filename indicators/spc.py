@@ -43,15 +43,11 @@ __all__ = [
     "POINT_COLUMNS",
     "POINT_TYPES",
     "RULES",
-    "Icon",
     "XmRFrameResult",
     "XmRResult",
-    "assurance_icon",
     "assurance_type",
     "close_to_limits",
-    "describe_assurance",
     "describe_rule",
-    "describe_variation",
     "label_points",
     "outside_limits",
     "point_types",
@@ -60,7 +56,6 @@ __all__ = [
     "trend_direction",
     "trend_points",
     "two_in_three_points",
-    "variation_icon",
     "xmr",
     "xmr_frame",
 ]
@@ -111,6 +106,7 @@ POINT_COLUMNS = (
 )
 """Columns :func:`xmr_frame` adds to each row (``xmr`` returns them too, after ``value``)."""
 
+# The colours of NHS England's Making Data Count icons; the dashboard draws with these.
 MDC_COLOURS = {
     "improvement": "#00B0F0",
     "concern": "#E46C0A",
@@ -878,70 +874,3 @@ def describe_rule(
     if sign and d:
         sentence += "; a sign of improvement" if sign * d > 0 else "; a cause for concern"
     return sentence
-
-
-_VARIATION_WORDS = {
-    "common_cause": "Common cause variation: no significant change",
-    "special_cause_improvement": "Special cause variation: improvement",
-    "special_cause_concern": "Special cause variation: concern",
-    "special_cause_neutral_high": "Special cause variation: unusually high (neither good nor bad)",
-    "special_cause_neutral_low": "Special cause variation: unusually low (neither good nor bad)",
-}
-
-_ASSURANCE_WORDS = {
-    "consistent_pass": "The target will consistently be met if nothing changes",
-    "consistent_fail": "The target will consistently be missed unless something changes",
-    "inconsistent": "Hit and miss: the target will sometimes be met and sometimes missed",
-}
-
-
-def describe_variation(point_type: str | None) -> str:
-    """The variation icon's meaning in words."""
-    if point_type is None:
-        return "No data"
-    return _VARIATION_WORDS[point_type]
-
-
-def describe_assurance(assurance: str | None) -> str:
-    """The assurance icon's meaning in words."""
-    if assurance is None:
-        return "No assurance: there is no target, or the indicator has no better direction"
-    return _ASSURANCE_WORDS[assurance]
-
-
-@dataclass(frozen=True, slots=True)
-class Icon:
-    """How to draw an MDC icon: a colour plus a letter and a label, so it reads without colour."""
-
-    colour: str
-    letter: str
-    label: str
-
-
-def variation_icon(point_type: str | None, direction: int = 0) -> Icon:
-    """The variation icon: colour by meaning, letter H (high) or L (low) from the point's direction.
-
-    Pass the point's ``direction`` (+1/-1); without it only the neutral types know their letter.
-    """
-    if point_type is None:
-        return Icon(MDC_COLOURS["common_cause"], "", "No data")
-    if point_type == "common_cause":
-        return Icon(MDC_COLOURS["common_cause"], "", _VARIATION_WORDS[point_type])
-    family = point_type.removeprefix("special_cause_").split("_")[0]
-    if direction:
-        letter = "H" if direction > 0 else "L"
-    else:  # the neutral types carry their side in the name
-        letter = {"high": "H", "low": "L"}.get(point_type.rsplit("_", 1)[-1], "")
-    return Icon(MDC_COLOURS[family], letter, _VARIATION_WORDS[point_type])
-
-
-def assurance_icon(assurance: str | None) -> Icon:
-    """The assurance icon: P (pass, blue), F (fail, orange), ? (hit and miss, grey)."""
-    if assurance is None:
-        return Icon(MDC_COLOURS["common_cause"], "", describe_assurance(None))
-    colour, letter = {
-        "consistent_pass": (MDC_COLOURS["improvement"], "P"),
-        "consistent_fail": (MDC_COLOURS["concern"], "F"),
-        "inconsistent": (MDC_COLOURS["common_cause"], "?"),
-    }[assurance]
-    return Icon(colour, letter, _ASSURANCE_WORDS[assurance])

@@ -15,18 +15,14 @@ from indicators.spc import (
     LIMIT_FACTOR,
     TWO_SIGMA_FACTOR,
     XmRResult,
-    assurance_icon,
     close_to_limits,
-    describe_assurance,
     describe_rule,
-    describe_variation,
     label_points,
     point_types,
     shift_points,
     trend_direction,
     trend_points,
     two_in_three_points,
-    variation_icon,
     xmr,
     xmr_frame,
 )
@@ -741,24 +737,6 @@ def test_describe_rule_takes_a_row():
         describe_rule("run")
 
 
-def test_icons_and_words():
-    assert variation_icon("special_cause_improvement", 1) == variation_icon("special_cause_improvement", 1)
-    icon = variation_icon("special_cause_concern", -1)
-    assert (icon.colour, icon.letter) == ("#E46C0A", "L")
-    assert variation_icon("special_cause_improvement", 1).colour == "#00B0F0"
-    assert variation_icon("special_cause_neutral_high").letter == "H"
-    assert variation_icon("special_cause_neutral_low").colour == "#490092"
-    assert variation_icon("common_cause").colour == "#A6A6A6"
-    assert [assurance_icon(a).letter for a in ("consistent_pass", "consistent_fail", "inconsistent")] == [
-        "P",
-        "F",
-        "?",
-    ]
-    assert "Hit and miss" in describe_assurance("inconsistent")
-    assert describe_variation("special_cause_concern").endswith("concern")
-
-
-# --- cross-check against a literal reading of the spec ----------------------------------------------
 def _reference_mean(xs: list[float]) -> float:
     """R's mean(): long-double sum / n, plus the mean of the residuals, rounded once."""
     if not xs:

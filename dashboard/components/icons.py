@@ -12,13 +12,9 @@ from dash import html
 
 from dashboard.formatting import ASSURANCE_WORDS, POINT_TYPE_WORDS
 from indicators.definitions import Polarity
+from indicators.spc import MDC_COLOURS
 
-MDC = {
-    "improvement": "#00B0F0",
-    "concern": "#E46C0A",
-    "neutral": "#490092",
-    "common_cause": "#A6A6A6",
-}
+MDC = MDC_COLOURS
 # Letters are dark on the light fills and white on purple: all at least 4.5:1.
 _INK = {"improvement": "#000000", "concern": "#000000", "neutral": "#FFFFFF", "common_cause": "#3B3B3B"}
 
