@@ -172,12 +172,6 @@ POLARITY_WORDS = {
     Polarity.lower_better: "Lower is better",
     Polarity.context: "Context: neither higher nor lower is better in itself",
 }
-RULE_WORDS = {
-    "astronomical": "a single point outside the process limits",
-    "trend": "seven or more points in a row rising (or falling) each time",
-    "two_in_three": "two of three points in a row close to a process limit",
-    "shift": "seven or more points in a row on one side of the average",
-}
 
 
 def word(table: dict[str, str], code: Any, default: str = "") -> str:

@@ -13,7 +13,6 @@ from typing import Any
 from dashboard.formatting import (
     ASSURANCE_WORDS,
     FUNNEL_WORDS,
-    RULE_WORDS,
     format_indicator_value,
     is_number,
     ordinal,
@@ -21,6 +20,8 @@ from dashboard.formatting import (
     year_label,
 )
 from indicators.definitions import Indicator, Polarity
+from indicators.exceptions import spc_direction
+from indicators.spc import describe_rule
 
 Row = Mapping[str, Any]
 
@@ -118,15 +119,9 @@ def baseline_summary(ind: Indicator, latest: Row | None, forecast: Sequence[Row]
             f"{_get(end, 'period', 'the end of the forecast')}{interval}{against}.")
 
 
-def rule_sentence(rule: Any) -> str:
-    """The SPC rule that fired, in plain English."""
-    if not rule:
-        return ""
-    return RULE_WORDS.get(str(rule), str(rule).replace("_", " "))
-
-
-def spc_summary(ind: Indicator, rows: Sequence[Row], rule_text: str | None = None) -> str:
-    """What the SPC chart says about the latest point, naming the rule that fired."""
+def spc_summary(ind: Indicator, rows: Sequence[Row]) -> str:
+    """What the SPC chart says about the latest point, naming the rule that fired in the same words as the
+    exception does (``indicators.spc.describe_rule``)."""
     actual = [r for r in rows if is_number(_get(r, "value"))]
     if not actual:
         return f"There are no values of {ind.label} to chart yet."
@@ -150,8 +145,11 @@ def spc_summary(ind: Indicator, rows: Sequence[Row], rule_text: str | None = Non
             "special_cause_neutral_high": "an unusually high value (special cause)",
             "special_cause_neutral_low": "an unusually low value (special cause)",
         }.get(str(point), str(point).replace("_", " "))
-        because = rule_text or rule_sentence(_get(last, "spc_rule"))
-        because = f" because of {because}" if because else ""
+        rule = _get(last, "spc_rule")
+        because = ""
+        if rule:
+            text = describe_rule(str(rule), int(spc_direction(last)), ind.polarity.improvement).rstrip(".")
+            because = f" because of {text[:1].lower()}{text[1:]}"
         head = f"The latest value ({_fmt(ind, _get(last, 'value'))} in {period}) is {kind}{because}."
     assurance = _get(last, "assurance", "")
     tail = f" {ASSURANCE_WORDS[assurance]}." if assurance in ("consistent_pass", "consistent_fail", "inconsistent") else ""

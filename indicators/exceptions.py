@@ -118,9 +118,9 @@ def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | 
                                                          f"{format_value(target, ind)} (within the tolerance)."))
     pt = row.get("spc_point_type") or ""
     if pt == "special_cause_concern":
-        reasons.append(("spc-concern", "high", spc_sentence(row.get("spc_rule"), _direction(row), ind)))
+        reasons.append(("spc-concern", "high", spc_sentence(row.get("spc_rule"), spc_direction(row), ind)))
     elif pt == "special_cause_improvement":
-        reasons.append(("spc-improvement", "positive", spc_sentence(row.get("spc_rule"), _direction(row), ind)))
+        reasons.append(("spc-improvement", "positive", spc_sentence(row.get("spc_rule"), spc_direction(row), ind)))
     if row.get("assurance") == "consistent_fail":
         reasons.append(("assurance-fail", "high", f"{name}: the target of {format_value(target, ind)} lies outside "
                                                   "the process limits on the wrong side, so it will not be met "
@@ -149,7 +149,8 @@ def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | 
     return reasons
 
 
-def _direction(row: pd.Series | dict) -> float:
+def spc_direction(row: pd.Series | dict) -> float:
+    """+1 when a row's SPC signal is above the mean or rising, −1 when below or falling."""
     d = row.get("spc_direction")
     if d is not None and np.isfinite(d) and d != 0:
         return float(d)

@@ -145,13 +145,15 @@ def test_spc_summary_names_the_rule(rereferrals):
     rows = [_row(value=v, spc_point_type="common_cause", spc_mean=20, spc_lpl=18, spc_upl=22, trial_limits=True)
             for v in (19, 20, 21)]
     rows[-1] |= {"value": 25.0, "spc_point_type": "special_cause_concern", "spc_rule": "astronomical",
-                 "assurance": "consistent_fail"}
+                 "spc_direction": 1.0, "assurance": "consistent_fail"}
     s = spc_summary(rereferrals, rows)
-    assert s.startswith("The latest value (25.0% in 2025-26 Q2) is special cause concern because of a single point "
-                        "outside the process limits.")
+    assert s.startswith("The latest value (25.0% in 2025-26 Q2) is special cause concern because of a quarter "
+                        "outside the process limits, above the upper limit; a cause for concern.")
     assert "18.0% to 22.0%" in s and "trial limits" in s and "consistently miss" in s
     assert "only common cause" in spc_summary(rereferrals, rows[:1])
-    assert spc_summary(rereferrals, rows, rule_text="A quarter above the upper limit").count("above the upper") == 1
+    # a suppressed latest quarter: the sentence describes the last quarter with a value, in the same words
+    suppressed = rows + [_row(value=float("nan"), status="suppressed", period="2025-26 Q3")]
+    assert spc_summary(rereferrals, suppressed) == s
 
 
 def test_benchmark_and_funnel_summaries(rereferrals, cpp_rate):

@@ -83,26 +83,6 @@ def _unknown(v: View, indicator_id: str | None) -> html.Div:
     ])
 
 
-def _spc_rule_text(ind: Indicator, row: dict) -> str:
-    """The plain-English rule, from the SPC module, for the latest point's signal."""
-    rule = row.get("spc_rule") or None
-    if not rule:
-        return ""
-    try:
-        from indicators.spc import describe_rule
-
-        direction = row.get("spc_direction")
-        if not is_number(direction):
-            direction = 1 if is_number(row.get("value")) and is_number(row.get("spc_mean")) and \
-                float(row["value"]) >= float(row["spc_mean"]) else -1
-        text = describe_rule(str(rule), int(direction), ind.polarity.improvement).rstrip(".")
-        return text[:1].lower() + text[1:]  # it follows "because of"
-    except Exception:  # fall back on the dashboard's own words
-        from dashboard.summaries import rule_sentence
-
-        return rule_sentence(rule)
-
-
 def _spc_icons(ind: Indicator, history: list[dict]) -> html.Div:
     """The series' variation and assurance icons, with their meaning written beside them."""
     latest = next((r for r in reversed(history) if is_number(r.get("value"))), None) or {}
@@ -285,7 +265,7 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
             html.H2("Statistical process control", id="spc", className="section-title"),
             _spc_icons(ind, history),
             chart(spc_figure(ind, history, None if is_current else period.short),
-                  spc_summary(ind, history, _spc_rule_text(ind, (history or [{}])[-1])),
+                  spc_summary(ind, history),
                   f"{ind.label}: XmR chart", graph_id="spc-chart") if has_values else no_values,
         ], className="indicator-section"),
         html.Section([html.H2("Benchmarking", id="benchmarking", className="section-title"),
