@@ -264,7 +264,8 @@ class View:
     def comparator_values(self, indicator_id: str, period: Quarter | None = None) -> tuple[pd.DataFrame, Any]:
         """Every area's comparable value used for this indicator at ``period``: (rows, key), else (empty, None).
 
-        Rows carry a column ``role``: ``self``, ``neighbour``, ``la``, ``region`` or ``england``.
+        Rows carry a column ``role``: ``self``, ``neighbour``, ``la``, ``region`` or ``england``. The published
+        year is the one the dataset's comparisons used (``comparator_year``); otherwise the same quarter's values.
         """
         period = period or self.current
 
@@ -289,13 +290,6 @@ class View:
                     if period else c.iloc[0:0]
                 if len(quarterly):
                     pick, key = quarterly, ("quarter", period.label)
-            if not len(pick) and "key_kind" in c:
-                years = c[c["key_kind"] == "year"]
-                if len(years) and period is not None:
-                    usable = years[years["key"].astype(float) <= period.year_ending]
-                    if len(usable):
-                        latest = usable["key"].astype(float).max()
-                        pick, key = usable[usable["key"].astype(float) == latest], ("year", int(latest))
             pick = pick.copy()
             nb = set(self.neighbour_codes)
             pick["role"] = [
