@@ -25,7 +25,8 @@ from indicators.periods import Quarter
 MEASURE_COLUMNS = ["area_code", "period", "measure", "value", "status"]
 POPULATION_COLUMNS = ["area_code", "year", "population"]
 VALUE_COLUMNS = ["indicator_id", "area_code", "period", "period_index", "period_end", "numerator", "denominator",
-                 "value", "lower", "upper", "status", "display_suppressed"]
+                 "value", "lower", "upper", "status", "display_suppressed", "quarter_numerator",
+                 "quarter_denominator", "quarter_value", "quarter_status"]
 
 _OK, _SUPPRESSED, _MISSING = 0, 1, 2
 
@@ -140,6 +141,12 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
     ``upper`` (confidence interval at ``level``), ``status`` (ok | suppressed | missing | partial |
     no_population: the figures were returned but no ONS population is stored for the rate) and
     ``display_suppressed`` (the numerator is a small count below the indicator's suppression threshold).
+
+    ``quarter_numerator``, ``quarter_denominator``, ``quarter_value`` and ``quarter_status`` are the quarter's
+    own figures: for a rolling 12-month or year-to-date indicator, the numerator and denominator of that quarter
+    alone and the value they give on the indicator's unit (a rate is the quarter's count per 10,000 children, not
+    annualised); for a flow or a snapshot they equal the headline. Consecutive quarters' own figures do not
+    overlap, which is what control charts and forecasts need (see docs/methods-statistics.md).
     """
     if measures.empty and (first is None or last is None):
         return pd.DataFrame(columns=VALUE_COLUMNS)
@@ -162,15 +169,21 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
         else:
             den, den_state, _ = _over_period(grid, ind.denominator, ind.period_type)
         value, lower, upper = indicator_value(ind, library, num, den, level)
-        state = np.maximum(num_state, den_state)
-        status = np.where(~complete, "partial", np.where(state == _SUPPRESSED, "suppressed",
-                                                          np.where(state == _MISSING, "missing", "ok")))
-        if ind.denominator == POPULATION:
-            # the figures came in, but no ONS population is stored to turn them into a rate
-            status = np.where((status == "missing") & (num_state == _OK) & (den_state == _MISSING),
-                              "no_population", status)
+        status = _status(num_state, den_state, complete, ind)
         ok = status == "ok"
         value, lower, upper = (np.where(ok & np.isfinite(x), x, np.nan) for x in (value, lower, upper))
+        if ind.period_type in (PeriodType.rolling_12m, PeriodType.fytd):
+            q_num, q_num_state, q_complete = _over_period(grid, ind.numerator, PeriodType.flow)
+            if ind.denominator is None or ind.denominator == POPULATION:
+                q_den, q_den_state = den, den_state
+            else:
+                q_den, q_den_state, _ = _over_period(grid, ind.denominator, PeriodType.flow)
+            q_value = indicator_value(ind, library, q_num, q_den, level)[0]
+            q_status = _status(q_num_state, q_den_state, q_complete, ind)
+            q_ok = q_status == "ok"
+            q_value = np.where(q_ok & np.isfinite(q_value), q_value, np.nan)
+        else:
+            q_num, q_den, q_value, q_status, q_ok = num, den, value, status, ok
         # a small count of children or events: shown to the board, to be suppressed before publication
         small = ok & (num > 0) & (num < ind.suppress_below) & library.measures[ind.numerator].whole_number
         frames.append(pd.DataFrame({
@@ -186,10 +199,26 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
             "upper": upper.ravel(),
             "status": status.ravel(),
             "display_suppressed": small.ravel(),
+            "quarter_numerator": np.where(q_ok, q_num, np.nan).ravel(),
+            "quarter_denominator": np.where(q_ok, q_den, np.nan).ravel(),
+            "quarter_value": q_value.ravel(),
+            "quarter_status": q_status.ravel(),
         }))
     if not frames:
         return pd.DataFrame(columns=VALUE_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def _status(num_state: np.ndarray, den_state: np.ndarray, complete: np.ndarray, ind: Indicator) -> np.ndarray:
+    """ok | suppressed | missing | partial | no_population, from the inputs' states (the worst one wins)."""
+    state = np.maximum(num_state, den_state)
+    status = np.where(~complete, "partial", np.where(state == _SUPPRESSED, "suppressed",
+                                                      np.where(state == _MISSING, "missing", "ok")))
+    if ind.denominator == POPULATION:
+        # the figures came in, but no ONS population is stored to turn them into a rate
+        status = np.where((status == "missing") & (num_state == _OK) & (den_state == _MISSING),
+                          "no_population", status)
+    return status
 
 
 def indicator_value(ind: Indicator, library: Library, num, den, level: float = 0.95):

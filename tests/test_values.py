@@ -129,3 +129,32 @@ def test_rate_without_population_says_so(library):
 
 def test_no_measures_gives_an_empty_frame(library):
     assert compute_values(_measures([]), library).empty
+
+
+def test_quarter_own_figures_behind_a_rolling_headline(library):
+    rows = []
+    for i, p in enumerate(Q):
+        rows += [("A", p, "CSC_REFERRALS", 1000 + 10 * i, "ok"), ("A", p, "CSC_REREFERRALS", 200 + i, "ok")]
+    v = compute_values(_measures(rows), library, indicators=["rereferral_rate"]).set_index("period")
+    # the first three quarters have no rolling headline, but each has its own figures
+    assert list(v.loc[Q[:3], "quarter_status"]) == ["ok"] * 3
+    assert v.loc[Q[1], "quarter_numerator"] == 201 and v.loc[Q[1], "quarter_denominator"] == 1010
+    assert v.loc[Q[1], "quarter_value"] == pytest.approx(100 * 201 / 1010)
+
+
+def test_quarter_own_rate_is_not_annualised_and_year_to_date_resets(library):
+    rows = [("A", p, "CSC_S47", 100 + i, "ok") for i, p in enumerate(Q)]
+    v = compute_values(_measures(rows), library, _pop(), indicators=["s47_rate"]).set_index("period")
+    assert v.loc[Q[2], "quarter_value"] == pytest.approx(102 / 74_569 * 10_000)
+    assert v.loc[Q[3], "value"] == pytest.approx((100 + 101 + 102 + 103) / 74_569 * 10_000)
+    rows = [("A", p, "SCP_TRAINING_ATTENDED", 10 * (i + 1), "ok") for i, p in enumerate(Q)]
+    v = compute_values(_measures(rows), library, indicators=["training_attendance"]).set_index("period")
+    assert list(v["value"]) == [10, 30, 60, 100, 50, 110]  # year to date, from April
+    assert list(v["quarter_value"]) == [10, 20, 30, 40, 50, 60]
+
+
+def test_quarter_own_figures_of_a_flow_and_a_snapshot_are_the_headline(library):
+    rows = [("A", Q[0], "CSC_CIN_AT_END", 2713, "ok"), ("A", Q[0], "CSC_ASSESS_COMPLETED", 263, "ok"),
+            ("A", Q[0], "CSC_ASSESS_45WD", 81, "ok")]
+    v = compute_values(_measures(rows), library, _pop(), indicators=["cin_rate", "assessments_45_days"])
+    assert (v["quarter_value"] == v["value"]).all() and (v["quarter_status"] == v["status"]).all()
