@@ -38,7 +38,9 @@ import pandas as pd
 
 __all__ = [
     "ASSURANCE_TYPES",
+    "CHART_TYPES",
     "IMPROVEMENT_DIRECTIONS",
+    "MATERIAL_DENOMINATOR_VARIATION",
     "MDC_COLOURS",
     "POINT_COLUMNS",
     "POINT_TYPES",
@@ -47,6 +49,7 @@ __all__ = [
     "XmRResult",
     "assurance_type",
     "close_to_limits",
+    "denominators_vary",
     "describe_rule",
     "label_points",
     "outside_limits",
@@ -65,12 +68,25 @@ LIMIT_FACTOR = 2.66
 """Process limits sit 2.66 average moving ranges from the mean (3σ, as 2.66 = 3 / d2 with d2 = 1.128)."""
 TWO_SIGMA_FACTOR = 2 * (LIMIT_FACTOR / 3)
 """The "close to a limit" lines; written in this order so the float matches NHSRplotthedots bit for bit."""
+D2 = 1.128
+"""The bias-correction constant d2 for moving ranges of two points (σ ≈ average moving range / 1.128)."""
 SCREEN_FACTOR = 3.267
 """Moving ranges at or above 3.267 × their average (the upper range limit, D4) are screened out."""
 TRIAL_LIMIT_POINTS = 13
 """A segment with fewer points than this has trial limits."""
 MIN_FIXED_BASELINE = 12
 """The smallest baseline ``fix_after_n_points`` accepts."""
+
+CHART_TYPES = ("xmr", "p_prime", "u_prime", "run")
+"""What a chart draws: an XmR chart (Making Data Count's default), Laney's p′ chart for a percentage or u′ chart
+for a rate whose denominators vary materially (limits point by point), or a run chart (values and their median,
+no special-cause rules) for a series whose points are not independent."""
+_XMR, _P_PRIME, _U_PRIME, _RUN = range(4)
+_CHART_CODE = {name: code for code, name in enumerate(CHART_TYPES)}
+MATERIAL_DENOMINATOR_VARIATION = 0.25
+"""Denominators vary materially when one lies more than 25% above or below their average: the rule of thumb
+for when a p chart's limits from the average sample size stop being adequate (Montgomery, *Introduction to
+Statistical Quality Control*, ch. 7), used here to switch from XmR to Laney's p′/u′."""
 
 IMPROVEMENT_DIRECTIONS = ("increase", "decrease", "neutral")
 _IMPROVEMENT_SIGN = {"increase": 1, "decrease": -1, "neutral": 0}
@@ -199,6 +215,30 @@ def _check_values(values: Any, name: str = "values") -> np.ndarray:
     return array
 
 
+def _check_chart(chart: Any, name: str = "chart") -> int:
+    if not isinstance(chart, str) or chart not in _CHART_CODE:
+        allowed = ", ".join(repr(c) for c in CHART_TYPES)
+        raise ValueError(f"{name} must be one of {allowed}; got {chart!r}")
+    return _CHART_CODE[chart]
+
+
+def _check_scale(scale: Any) -> float:
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive number (100 for percentages, 10000 per 10,000); got {scale!r}")
+    return float(scale)
+
+
+def _check_denominators(denominators: Any, n: int, chart_code: int) -> np.ndarray:
+    if denominators is None:
+        if chart_code in (_P_PRIME, _U_PRIME):
+            raise ValueError("Laney's p′ and u′ charts need the denominators of the values")
+        return np.full(n, np.nan)
+    dens = _check_values(denominators, name="denominators")
+    if dens.size != n:
+        raise ValueError(f"denominators must be one per value ({n}); got {dens.size}")
+    return dens
+
+
 def _check_rebase(rebase: Any, n: int) -> np.ndarray:
     """Rebase positions as a boolean "starts a segment" mask over the n periods."""
     if rebase is None:
@@ -253,6 +293,21 @@ def _r_mean(
     out = mean.astype(np.float64)
     out[count == 0] = np.nan
     return out
+
+
+# --- which chart ----------------------------------------------------------------------------------
+def denominators_vary(denominators: Iterable[float] | np.ndarray) -> bool:
+    """True when a series' denominators vary materially: one lies more than
+    :data:`MATERIAL_DENOMINATOR_VARIATION` (25%) above or below their average (missing ones ignored).
+
+    Then an XmR chart's constant limits mislead (small denominators scatter more), and a percentage or rate
+    is charted with Laney's p′ or u′ chart instead, whose limits follow each point's denominator.
+    """
+    n = _check_values(denominators, name="denominators")
+    n = n[np.isfinite(n) & (n > 0)]
+    if n.size < 2:
+        return False
+    return bool(np.max(np.abs(n - n.mean())) > MATERIAL_DENOMINATOR_VARIATION * n.mean())
 
 
 # --- per-point primitives --------------------------------------------------------------------------
@@ -425,11 +480,16 @@ def _xmr_engine(
     improvement_sign: np.ndarray,
     target: np.ndarray,
     options: _Options,
+    chart: np.ndarray | None = None,
+    denominator: np.ndarray | None = None,
+    scale: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """XmR for rows sorted by series then period; returns per-row and per-series arrays.
+    """SPC for rows sorted by series then period; returns per-row and per-series arrays.
 
     ``series`` holds codes 0..n_series-1 in non-decreasing order, each present; ``rebase`` marks rows
-    that start a new segment; ``improvement_sign`` and ``target`` are per series.
+    that start a new segment; ``improvement_sign`` and ``target`` are per series. ``chart`` (per series,
+    codes into :data:`CHART_TYPES`, default XmR), ``denominator`` (per row) and ``scale`` (per series: 100
+    for percentages, 10,000 for rates per 10,000, 1 for proportions) serve the Laney p′ and u′ charts.
     """
     n = values.size
     first_of_series = np.ones(n, dtype=bool)
@@ -469,13 +529,33 @@ def _xmr_engine(
     upper_2sigma = mean + TWO_SIGMA_FACTOR * amr
     trial = seg_size < TRIAL_LIMIT_POINTS
 
+    # Per observed point: the centre line and the limits (constant within a segment for XmR).
+    seg_chart = (np.zeros(n_series, dtype=np.int8) if chart is None else chart)[segment_series]
+    point_chart = seg_chart[seg]
+    centre = mean.copy()
+    pt = {"lpl": lpl[seg], "upl": upl[seg], "lower_2sigma": lower_2sigma[seg], "upper_2sigma": upper_2sigma[seg]}
+    laney = (point_chart == _P_PRIME) | (point_chart == _U_PRIME)
+    if laney.any():
+        centre, sigma = _laney_sigma(
+            x, seg, n_segments, baseline, segment_start, laney, point_chart,
+            denominator[observed], scale[series][observed], centre,
+        )
+        for name, k in (("lpl", -3.0), ("upl", 3.0), ("lower_2sigma", -2.0), ("upper_2sigma", 2.0)):
+            pt[name] = np.where(laney, centre[seg] + k * sigma, pt[name])
+    run = point_chart == _RUN
+    if run.any():
+        centre = _segment_median(x, seg, n_segments, baseline & run, centre)
+        for name in pt:
+            pt[name] = np.where(run, np.nan, pt[name])
+        trial = trial & (seg_chart != _RUN)
+
     # The rules, on the raw values, inside each segment.
     with np.errstate(invalid="ignore"):
-        outside = outside_limits(x, lpl[seg], upl[seg])
+        outside = outside_limits(x, pt["lpl"], pt["upl"])
         close = close_to_limits(
-            x, lower_2sigma[seg], upper_2sigma[seg], outside, options.two_in_three_includes_beyond
+            x, pt["lower_2sigma"], pt["upper_2sigma"], outside, options.two_in_three_includes_beyond
         )
-    side = relative_to_mean(x, mean[seg])
+    side = relative_to_mean(x, centre[seg])
     trend = trend_points(x, segment_start, options.trend_length)
     rule, v = label_points(
         outside,
@@ -487,10 +567,14 @@ def _xmr_engine(
     )
     x_series = series[observed]
     kind = point_types(v, improvement_sign[x_series])
+    # a run chart shows the values and their median without special-cause rules: no signal, no point type
+    rule[run] = 0
+    v[run] = 0
+    kind[run] = 0
 
     rows = {
         "segment": segment_number,
-        "mean": mean[segment_of_row],
+        "mean": centre[segment_of_row],
         "lpl": lpl[segment_of_row],
         "upl": upl[segment_of_row],
         "lower_2sigma": lower_2sigma[segment_of_row],
@@ -501,6 +585,11 @@ def _xmr_engine(
         "direction": np.zeros(n, dtype=np.int8),
         "point_type": np.zeros(n, dtype=np.int8),
     }
+    row_chart = seg_chart[segment_of_row]
+    for name in pt:
+        # point-by-point limits (Laney) exist only where there is a point; a run chart has none
+        rows[name] = np.where(row_chart == _XMR, rows[name], np.nan)
+        rows[name][observed] = pt[name]
     rows["special_cause"][observed] = rule > 0
     rows["rule"][observed] = rule
     rows["direction"][observed] = v
@@ -514,8 +603,13 @@ def _xmr_engine(
     has_latest = latest_row >= 0
     latest_seg = np.where(has_latest, segment_of_row[latest_row], 0)
     latest_kind = np.where(has_latest, rows["point_type"][latest_row], 0)
+    # the limits the icons judge: the latest segment's (for a Laney chart, the latest point's own)
+    latest_lpl = np.where(has_latest, rows["lpl"][np.maximum(latest_row, 0)], np.nan)
+    latest_upl = np.where(has_latest, rows["upl"][np.maximum(latest_row, 0)], np.nan)
     with np.errstate(invalid="ignore"):
-        assurance = assurance_type(target, lpl[latest_seg], upl[latest_seg], improvement_sign)
+        assurance = assurance_type(target, latest_lpl, latest_upl, improvement_sign)
+    series_chart = np.zeros(n_series, dtype=np.int8) if chart is None else chart
+    assurance = np.where(series_chart == _RUN, 0, assurance)
     summary = {
         "latest_row": latest_row,
         "n_points": np.bincount(x_series, minlength=n_series),
@@ -523,11 +617,72 @@ def _xmr_engine(
         "variation": latest_kind,
         "assurance": np.where(has_latest, assurance, 0),
         "trial_limits": np.where(has_latest, trial[latest_seg], True),
-        "mean": np.where(has_latest, mean[latest_seg], np.nan),
-        "lpl": np.where(has_latest, lpl[latest_seg], np.nan),
-        "upl": np.where(has_latest, upl[latest_seg], np.nan),
+        "mean": np.where(has_latest, centre[latest_seg], np.nan),
+        "lpl": latest_lpl,
+        "upl": latest_upl,
     }
     return rows, summary
+
+
+def _laney_sigma(
+    x: np.ndarray,
+    seg: np.ndarray,
+    n_segments: int,
+    baseline: np.ndarray,
+    segment_start: np.ndarray,
+    laney: np.ndarray,
+    point_chart: np.ndarray,
+    n: np.ndarray,
+    scale: np.ndarray,
+    centre: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Laney p′ / u′: the centre line per segment and each point's sigma (σ_i · σ_z), on the value's scale.
+
+    Laney (2002), Quality Engineering 14(4):531-537: p̄ = Σx / Σn over the segment's baseline, the binomial
+    (p′) or Poisson (u′) sigma of each point σ_i = sqrt(p̄(1 − p̄) / n_i) or sqrt(ū / n_i), z_i = (p_i − p̄) / σ_i,
+    and σ_z = the average moving range of the z-scores / 1.128. σ_z = 1 gives the classic p (u) chart; σ_z > 1
+    widens the limits for the extra-binomial variation large denominators reveal. Points without a usable
+    denominator get no limits.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        valid = laney & np.isfinite(n) & (n > 0)
+        use = valid & baseline
+        counts = np.where(use, x * n / scale, 0.0)
+        totals = np.bincount(seg, weights=np.where(use, n, 0.0), minlength=n_segments)
+        pbar = np.bincount(seg, weights=counts, minlength=n_segments) * 1.0
+        pbar = np.where(totals > 0, pbar / totals, np.nan)  # as a proportion (or rate per unit)
+        centre = np.where(np.bincount(seg, weights=use.astype(float), minlength=n_segments) > 0,
+                          pbar * _seg_first(scale, seg, n_segments), centre)
+        q = pbar[seg]
+        unit_var = np.where(point_chart == _P_PRIME, q * (1.0 - q), q)
+        sigma_i = np.where(valid, scale * np.sqrt(unit_var / n), np.nan)
+        sigma_i = np.where(sigma_i > 0, sigma_i, np.nan)
+        z = (x - centre[seg]) / sigma_i
+        mr = np.full(x.size, np.nan)
+        mr[1:] = np.abs(z[1:] - z[:-1])
+        has_mr = use & ~segment_start & np.isfinite(mr)
+        has_mr[1:] &= use[:-1]
+        n_mr = np.bincount(seg, weights=has_mr.astype(float), minlength=n_segments)
+        sigma_z = np.bincount(seg, weights=np.where(has_mr, mr, 0.0), minlength=n_segments)
+        sigma_z = np.where(n_mr > 0, sigma_z / n_mr / D2, np.nan)
+    return centre, sigma_i * sigma_z[seg]
+
+
+def _seg_first(per_point: np.ndarray, seg: np.ndarray, n_segments: int) -> np.ndarray:
+    """A per-point quantity that is constant within a segment, as one value per segment (NaN if empty)."""
+    out = np.full(n_segments, np.nan)
+    out[seg[::-1]] = per_point[::-1]
+    return out
+
+
+def _segment_median(x: np.ndarray, seg: np.ndarray, n_segments: int, use: np.ndarray,
+                    centre: np.ndarray) -> np.ndarray:
+    """The median of the points ``use`` marks, per segment (the centre line of a run chart)."""
+    out = centre.copy()
+    if use.any():
+        med = pd.Series(x[use]).groupby(seg[use]).median()
+        out[med.index.to_numpy()] = med.to_numpy()
+    return out
 
 
 def _named(codes: np.ndarray, names: np.ndarray) -> np.ndarray:
@@ -594,6 +749,9 @@ def xmr(
     shift_length: int = 7,
     trend_length: int = 7,
     two_in_three_includes_beyond: bool = False,
+    chart: str = "xmr",
+    denominators: Iterable[float] | np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> XmRResult:
     """The Making Data Count XmR chart of one series of values in period order.
 
@@ -602,6 +760,10 @@ def xmr(
     ``fix_after_n_points``: compute each segment's limits from its first N (≥ 12) points only.
     ``screen_outliers``: drop moving ranges ≥ 3.267 × their average before the limits. NaN values are
     missing periods (see the module docstring). Defaults reproduce NHSRplotthedots 0.2.2.
+
+    ``chart``: "xmr" (default), "p_prime" or "u_prime" (Laney's charts for a percentage or rate with
+    varying ``denominators``, the values on a ``scale`` of 100 or 10,000 per unit; limits point by point,
+    the same rules), or "run" (the values and their median, no special-cause rules and no icons).
     """
     improvement = _check_improvement(improvement)
     target_value = _check_target(target)
@@ -609,6 +771,9 @@ def xmr(
         fix_after_n_points, screen_outliers, shift_length, trend_length, two_in_three_includes_beyond
     )
     array = _check_values(values)
+    chart_code = _check_chart(chart)
+    dens = _check_denominators(denominators, array.size, chart_code)
+    scale_value = _check_scale(scale)
     flags = _check_rebase(rebase, array.size)
     index = values.index if isinstance(values, pd.Series) else pd.RangeIndex(array.size)
     if array.size == 0:
@@ -632,6 +797,9 @@ def xmr(
         np.array([_IMPROVEMENT_SIGN[improvement]]),
         np.array([target_value]),
         options,
+        np.array([chart_code], dtype=np.int8),
+        dens,
+        np.array([scale_value]),
     )
     points = pd.DataFrame({"value": pd.Series(array, index=index), **_row_columns(rows, index)})
     latest = int(summary["latest_row"][0])
@@ -688,6 +856,11 @@ def xmr_frame(
     shift_length: int = 7,
     trend_length: int = 7,
     two_in_three_includes_beyond: bool = False,
+    chart: str | None = None,
+    chart_col: str | None = None,
+    denominator_col: str | None = None,
+    scale: float | None = None,
+    scale_col: str | None = None,
 ) -> XmRFrameResult:
     """XmR charts of many series at once, vectorised over series; the same results as :func:`xmr`.
 
@@ -695,7 +868,9 @@ def xmr_frame(
     order by the ``order`` column (any sortable values, unique within a series). Improvement direction
     and target are either one value for all (``improvement``, ``target``) or a column constant within each
     series (``improvement_col``, ``target_col``; NaN target = none). ``rebase_col`` is a boolean column,
-    True on the rows that start a new segment. ``value`` NaN marks a missing period.
+    True on the rows that start a new segment. ``value`` NaN marks a missing period. ``chart`` or
+    ``chart_col`` (constant within a series) chooses the chart (see :func:`xmr`); Laney's charts read the
+    denominators from ``denominator_col`` and the values' scale from ``scale`` or ``scale_col``.
     """
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"df must be a pandas DataFrame; got {type(df).__name__}")
@@ -709,6 +884,9 @@ def xmr_frame(
         ("improvement_col", improvement_col),
         ("target_col", target_col),
         ("rebase_col", rebase_col),
+        ("chart_col", chart_col),
+        ("denominator_col", denominator_col),
+        ("scale_col", scale_col),
     ):
         if column is not None:
             named[arg] = [column]
@@ -769,7 +947,35 @@ def xmr_frame(
             raise ValueError(f"rebase column {rebase_col!r} must be True/False; got dtype {raw_rebase.dtype}")
         rebase = raw_rebase.fillna(False).to_numpy(dtype=bool)[sorter]
 
-    rows, summary = _xmr_engine(values[sorter], series, n_series, rebase, improvement_sign, targets, options)
+    if chart is not None and chart_col is not None:
+        raise ValueError("give chart or chart_col, not both")
+    if scale is not None and scale_col is not None:
+        raise ValueError("give scale or scale_col, not both")
+    first_of = np.r_[True, series[1:] != series[:-1]] if n else np.zeros(0, dtype=bool)
+    if chart_col is None:
+        chart_codes = np.full(n_series, _check_chart("xmr" if chart is None else chart), dtype=np.int8)
+    else:
+        raw_chart = df[chart_col].to_numpy(dtype=object)[sorter]
+        for found in pd.unique(raw_chart):
+            _check_chart(found, name=f"chart column {chart_col!r}")
+        _constant_per_series(raw_chart, series, f"chart column {chart_col!r}", keys)
+        chart_codes = np.array([_CHART_CODE[c] for c in raw_chart[first_of]], dtype=np.int8)
+    if scale_col is None:
+        scales = np.full(n_series, _check_scale(1.0 if scale is None else scale))
+    else:
+        raw_scale = _check_values(df[scale_col], name=f"scale column {scale_col!r}")[sorter]
+        _constant_per_series(raw_scale, series, f"scale column {scale_col!r}", keys)
+        scales = raw_scale[first_of]
+    laney_rows = np.isin(chart_codes[series], (_P_PRIME, _U_PRIME)) if n else np.zeros(0, dtype=bool)
+    if denominator_col is None:
+        if laney_rows.any():
+            raise ValueError("Laney's p′ and u′ charts need denominator_col")
+        dens = np.full(n, np.nan)
+    else:
+        dens = _check_values(df[denominator_col], name=f"denominator column {denominator_col!r}")[sorter]
+
+    rows, summary = _xmr_engine(values[sorter], series, n_series, rebase, improvement_sign, targets, options,
+                                chart_codes, dens, scales)
 
     points = df.copy()
     unsort = np.empty(n, dtype=np.intp)
@@ -786,6 +992,7 @@ def xmr_frame(
         n_points=summary["n_points"],
         n_segments=summary["n_segments"],
         **{f"latest_{order}": pd.Series(latest_period, dtype=df[order].dtype).where(has_latest)},
+        chart=pd.Series(np.asarray(CHART_TYPES, dtype=object)[chart_codes], dtype=object),
         variation=pd.Series(_named(summary["variation"], _POINT_TYPE_NAMES), dtype=object),
         assurance=pd.Series(_named(summary["assurance"], _ASSURANCE_NAMES), dtype=object),
         trial_limits=summary["trial_limits"].astype(bool),

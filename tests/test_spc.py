@@ -987,3 +987,81 @@ def test_xmr_frame_empty_and_missing_keys():
     assert len(series) == 2
     assert series["n_points"].tolist() == [2, 1]
     assert points["point_type"].tolist() == ["common_cause"] * 3 + [None]
+
+
+# --- Laney p′ / u′ and run charts --------------------------------------------------------------------
+LANEY_X = [12, 15, 9, 20, 14, 30]
+LANEY_N = [100, 120, 80, 150, 110, 300]
+LANEY_P = [100 * a / b for a, b in zip(LANEY_X, LANEY_N, strict=True)]
+
+
+def test_laney_p_prime_limits_by_hand():
+    # p̄ = 100/860; σ_i = sqrt(p̄(1-p̄)/n_i); z_i = (p_i - p̄)/σ_i; σ_z = mean|Δz| / 1.128 = 0.509506 (worked
+    # out longhand); limits p̄ ± 3 σ_i σ_z, point by point (Laney 2002)
+    r = xmr(LANEY_P, "decrease", chart="p_prime", denominators=LANEY_N, scale=100)
+    pts = r.points
+    assert pts["mean"].iloc[0] == pytest.approx(100 * 100 / 860)
+    assert list(pts["lpl"].round(4)) == [6.7281, 7.1550, 6.1498, 7.6272, 6.9561, 8.7990]
+    assert list(pts["upl"].round(4)) == [16.5277, 16.1008, 17.1061, 15.6286, 16.2997, 14.4568]
+    assert pts["lower_2sigma"].iloc[5] == pytest.approx(100 * 100 / 860 - 2 / 3 * (100 * 100 / 860 - 8.7990), abs=1e-3)
+    assert list(pts["point_type"]) == ["common_cause"] * 6
+
+
+def test_laney_with_equal_denominators_is_the_unscreened_xmr_chart():
+    values = [20.0, 23.0, 19.0, 25.0, 22.0, 18.0, 21.0, 24.0]
+    laney = xmr(values, chart="p_prime", denominators=[400] * 8, scale=100).points
+    plain = xmr(values, screen_outliers=False).points
+    for col in ("mean", "lpl", "upl", "lower_2sigma", "upper_2sigma"):
+        # XmR's 2.66 is 3 / 1.128 rounded; Laney's formula keeps 3 / 1.128 = 2.6596
+        assert np.allclose(laney[col], plain[col], rtol=2e-4)
+
+
+def test_laney_u_prime_limits_equal_p_prime_because_sigma_z_absorbs_the_constant():
+    p = xmr(LANEY_P, chart="p_prime", denominators=LANEY_N, scale=100).points
+    u = xmr(LANEY_P, chart="u_prime", denominators=LANEY_N, scale=100).points
+    assert np.allclose(p["upl"], u["upl"]) and np.allclose(p["lpl"], u["lpl"])
+
+
+def test_laney_flags_a_point_beyond_its_own_limit():
+    values = LANEY_P[:-1] + [20.0]  # the large last denominator has the narrowest limits
+    r = xmr(values, "decrease", chart="p_prime", denominators=LANEY_N, scale=100)
+    assert r.points["rule"].iloc[-1] == "astronomical" and r.variation == "special_cause_concern"
+
+
+def test_laney_point_without_a_denominator_has_no_limits():
+    r = xmr(LANEY_P, chart="p_prime", denominators=LANEY_N[:-1] + [np.nan], scale=100)
+    assert np.isnan(r.points["upl"].iloc[-1]) and np.isfinite(r.points["upl"].iloc[0])
+
+
+def test_run_chart_has_a_median_and_no_rules_or_icons():
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 40]  # a trend and an outlier: an XmR chart would signal both
+    r = xmr(values, "increase", target=3, chart="run")
+    assert (r.points["mean"] == 5).all() and r.points["upl"].isna().all()
+    assert r.points["rule"].isna().all() and r.points["point_type"].isna().all()
+    assert r.variation is None and r.assurance is None and r.trial_limits is False
+
+
+@pytest.mark.parametrize("dens, expected", [([100, 110, 90, 120], False), ([100, 110, 90, 140], True),
+                                            ([100, np.nan, 100], False), ([50], False)])
+def test_denominators_vary_by_more_than_a_quarter(dens, expected):
+    from indicators.spc import denominators_vary
+
+    assert denominators_vary(dens) is expected
+
+
+def test_xmr_frame_chart_col_matches_xmr_series_by_series():
+    df = pd.DataFrame({"s": ["a"] * 6 + ["b"] * 6, "t": list(range(6)) * 2,
+                       "v": LANEY_P + [3.0, 5, 4, 6, 2, 5], "n": LANEY_N * 2,
+                       "chart": ["p_prime"] * 6 + ["xmr"] * 6})
+    pts, series = xmr_frame(df, by="s", order="t", value="v", chart_col="chart", denominator_col="n", scale=100)
+    a = xmr(LANEY_P, chart="p_prime", denominators=LANEY_N, scale=100).points
+    b = xmr([3.0, 5, 4, 6, 2, 5]).points
+    assert np.allclose(pts["upl"].iloc[:6], a["upl"]) and np.allclose(pts["upl"].iloc[6:], b["upl"])
+    assert list(series["chart"]) == ["p_prime", "xmr"]
+
+
+def test_laney_chart_needs_denominators():
+    with pytest.raises(ValueError, match="denominators"):
+        xmr([1.0, 2.0], chart="p_prime")
+    with pytest.raises(ValueError, match="chart must be one of"):
+        xmr([1.0, 2.0], chart="c_chart")
