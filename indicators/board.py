@@ -81,6 +81,8 @@ class Subgroup(_Strict):
 class TargetOverride(_Strict):
     target: float | None = None
     tolerance: float | None = Field(default=None, ge=0)
+    minimum_difference: float | None = Field(default=None, ge=0, description="the smallest change that matters "
+                                             "for 'has the curve turned?', in the indicator's units")
 
 
 class Thresholds(_Strict):
@@ -94,6 +96,15 @@ class Thresholds(_Strict):
     late_is_exception: bool = True
 
 
+class SpcSettings(_Strict):
+    """How the control charts count their rules."""
+
+    two_in_three_counts_beyond_limits: bool = Field(
+        default=False, description="count points beyond the process limits towards 'two of three close to a "
+                                   "limit', as NHS England's Making Data Count tools do since November 2023 "
+                                   "(false: as NHSRplotthedots 0.2.2 does)")
+
+
 class Board(_Strict):
     name: str
     local_authority: LocalAuthority
@@ -102,6 +113,7 @@ class Board(_Strict):
     subgroups: list[Subgroup] = Field(default_factory=list)
     targets: dict[str, TargetOverride] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    spc: SpcSettings = Field(default_factory=SpcSettings)
     neighbour_set: str | None = Field(default=None, description="name of the stored statistical neighbour list")
 
     def agency(self, code: str) -> Agency:
@@ -121,6 +133,13 @@ class Board(_Strict):
             if measure in a.measures:
                 return a
         return None
+
+    def minimum_difference_for(self, indicator) -> float:
+        """The smallest change that matters for this indicator: the board's, else the definition's, else 0."""
+        o = self.targets.get(indicator.id)
+        if o is not None and o.minimum_difference is not None:
+            return o.minimum_difference
+        return indicator.minimum_difference or 0.0
 
     def target_for(self, indicator) -> tuple[float | None, float | None]:
         """(target, tolerance): the board's override where it sets one, else the definition's."""

@@ -14,7 +14,7 @@ import pandas as pd
 from indicators.benchmarking import published_values
 from indicators.board import Board
 from indicators.compare import COMPARABLE_UNITS, COMPARATOR_COLUMNS, compare
-from indicators.definitions import Library, Polarity, Unit
+from indicators.definitions import ChartSeries, Library, Polarity, Unit
 from indicators.exceptions import (
     EXCEPTION_COLUMNS,
     SEVERITY_ORDER,
@@ -25,7 +25,7 @@ from indicators.exceptions import (
 )
 from indicators.forecast import curve_turned, forecast_many, freeze_baseline
 from indicators.periods import Quarter
-from indicators.spc import xmr_frame
+from indicators.spc import MATERIAL_DENOMINATOR_VARIATION, xmr_frame
 from indicators.values import compute_values
 
 FORECAST_COLUMNS = ["forecast", "forecast_lo80", "forecast_hi80", "forecast_lo95", "forecast_hi95"]
@@ -125,25 +125,35 @@ def _quarterly_comparators(values: pd.DataFrame, library: Library, areas: pd.Dat
 
 
 def _spc(frame: pd.DataFrame, library: Library, targets: dict,
-         rebases: dict[str, list[Quarter]] | None = None) -> pd.DataFrame:
+         rebases: dict[str, list[Quarter]] | None = None, board: Board | None = None) -> pd.DataFrame:
     """SPC columns for every indicator × area series (one vectorised call), icons repeated on each row.
 
-    ``rebases`` holds the recorded decisions to start a new segment (indicator id → first quarters of the
-    new segments); nothing is rebased automatically.
+    Each indicator's chart plots what its definition declares (``chart_value``: the quarter's own figures,
+    a related flow or, for a run chart, the headline); see ``Indicator.chart``. A percentage or rate whose
+    denominators vary materially (``indicators.spc.denominators_vary``) gets Laney's p′ or u′ chart, anything
+    else Making Data Count's XmR chart. ``rebases`` holds the recorded decisions to start a new segment
+    (indicator id → first quarters of the new segments); nothing is rebased automatically.
     """
-    f = frame[["indicator_id", "area_code", "period_index", "value"]].copy()
+    f = frame[["indicator_id", "area_code", "period_index", "chart_value", "chart_denominator"]].copy()
     f["rebase"] = False
     for ind_id, quarters in (rebases or {}).items():
         f.loc[(f["indicator_id"] == ind_id) & f["period_index"].isin([q.index for q in quarters]), "rebase"] = True
-    polarity = {i.id: i.polarity for i in library.indicators.values()}
-    f["improvement"] = f["indicator_id"].map({k: p.improvement for k, p in polarity.items()})
-    # assurance needs a target and a direction: context indicators get none
-    f["target"] = f["indicator_id"].map({k: (v[0] if polarity[k] != Polarity.context and v[0] is not None else np.nan)
-                                         for k, v in targets.items()}).astype(float)
-    res = xmr_frame(f, by=["indicator_id", "area_code"], order="period_index", value="value",
-                    improvement_col="improvement", target_col="target", rebase_col="rebase")
+    inds = library.indicators
+    f["improvement"] = f["indicator_id"].map({k: i.polarity.improvement for k, i in inds.items()})
+    # assurance needs a target on the chart's own scale and a direction: context indicators get none
+    f["target"] = f["indicator_id"].map({
+        k: (v[0] if inds[k].polarity != Polarity.context and v[0] is not None and inds[k].chart_on_headline_scale
+            else np.nan) for k, v in targets.items()}).astype(float)
+    f["chart"] = _chart_types(f, library)
+    f["scale"] = f["indicator_id"].map({k: _SCALE.get(i.unit, 1.0) for k, i in inds.items()}).astype(float)
+    beyond = board.spc.two_in_three_counts_beyond_limits if board else False
+    res = xmr_frame(f, by=["indicator_id", "area_code"], order="period_index", value="chart_value",
+                    improvement_col="improvement", target_col="target", rebase_col="rebase", chart_col="chart",
+                    denominator_col="chart_denominator", scale_col="scale", two_in_three_includes_beyond=beyond)
     pts = res.points
     out = pd.DataFrame(index=f.index)
+    out["spc_value"] = f["chart_value"].astype(float)
+    out["spc_chart"] = f["chart"].astype(object)
     out["spc_mean"] = pts["mean"].astype(float)
     out["spc_lpl"] = pts["lpl"].astype(float)
     out["spc_upl"] = pts["upl"].astype(float)
@@ -157,6 +167,64 @@ def _spc(frame: pd.DataFrame, library: Library, targets: dict,
         vals = icons[col].reindex(key).to_numpy(dtype=object)
         out[col] = np.where(pd.isna(vals), "", vals)
     out["trial_limits"] = icons["trial_limits"].reindex(key).fillna(True).astype(bool).to_numpy()
+    out["spc_rebase_proposal"] = _rebase_proposals(f, out, SHIFT_LENGTH)
+    return out
+
+
+_SCALE = {Unit.percentage: 100.0, Unit.rate_per_10000: 10_000.0}
+SHIFT_LENGTH = 7
+"""Points in a row on one side of the centre line that make a shift (Making Data Count's rule)."""
+
+
+def _chart_types(f: pd.DataFrame, library: Library) -> np.ndarray:
+    """Per row, the chart its series gets: run (declared), p′/u′ (a ratio of counts whose denominators vary
+    materially over the series), else XmR."""
+    chart = np.full(len(f), "xmr", dtype=object)
+    inds = library.indicators
+    run = f["indicator_id"].map({k: i.chart.plots == ChartSeries.run_chart for k, i in inds.items()})
+    chart[run.to_numpy(dtype=bool)] = "run"
+    laney_kind = {}
+    for k, i in inds.items():
+        counts = library.measures.get(i.chart.numerator or i.numerator)
+        whole = counts is not None and counts.whole_number
+        if i.chart.plots != ChartSeries.run_chart and whole and i.unit == Unit.percentage:
+            laney_kind[k] = "p_prime"
+        elif i.chart.plots != ChartSeries.run_chart and whole and i.unit == Unit.rate_per_10000:
+            laney_kind[k] = "u_prime"
+    candidates = f["indicator_id"].isin(list(laney_kind))
+    if candidates.any():
+        sub = f.loc[candidates, ["indicator_id", "area_code", "chart_denominator"]]
+        n = sub["chart_denominator"].where(sub["chart_denominator"] > 0)
+        g = n.groupby([sub["indicator_id"], sub["area_code"]])
+        mean = g.transform("mean")
+        spread = (n - mean).abs().groupby([sub["indicator_id"], sub["area_code"]]).transform("max")
+        count = g.transform("count")
+        varies = ((spread > MATERIAL_DENOMINATOR_VARIATION * mean) & (count >= 2)).to_numpy(dtype=bool)
+        idx = np.flatnonzero(candidates.to_numpy())
+        chart[idx[varies]] = sub["indicator_id"].map(laney_kind).to_numpy(dtype=object)[varies]
+    return chart
+
+
+def _rebase_proposals(f: pd.DataFrame, spc: pd.DataFrame, shift_length: int) -> np.ndarray:
+    """The quarter a sustained shift started, on every row of a series whose latest points form one
+    (``shift_length`` or more in a row on one side of the centre line, within the latest segment); empty
+    elsewhere. It is the evidence for proposing a rebase there; nothing is rebased until someone decides so."""
+    out = np.full(len(f), "", dtype=object)
+    d = pd.DataFrame({"i": f["indicator_id"], "a": f["area_code"], "p": f["period_index"], "seg": spc["spc_segment"],
+                      "side": np.sign(f["chart_value"] - spc["spc_mean"])})
+    d = d[d["side"].notna() & (f["chart"] != "run")].sort_values(["i", "a", "p"])
+    if d.empty:
+        return out
+    prev = d.groupby(["i", "a"])[["side", "seg"]].shift()
+    run = ((d["side"] != prev["side"]) | (d["seg"] != prev["seg"])).cumsum()
+    length = run.map(run.value_counts())
+    first = d["p"].groupby(run).transform("min")
+    last = d.groupby(["i", "a"]).tail(1).index
+    hit = [ix for ix in last if d.at[ix, "side"] != 0 and length[ix] >= shift_length]
+    starts = {(d.at[ix, "i"], d.at[ix, "a"]): Quarter.from_index(int(first[ix])).label for ix in hit}
+    if starts:
+        keys = zip(f["indicator_id"], f["area_code"], strict=True)
+        out[:] = [starts.get(k, "") for k in keys]
     return out
 
 
@@ -215,7 +283,7 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     focal["rag"] = rag
 
     # SPC
-    spc = _spc(focal, library, targets, rebases)
+    spc = _spc(focal, library, targets, rebases, board)
     for c in spc.columns:
         focal[c] = spc[c].to_numpy()
 

@@ -68,6 +68,15 @@ class Polarity(StrEnum):
         return {"higher_better": "increase", "lower_better": "decrease", "context": "neutral"}[self.value]
 
 
+class ChartSeries(StrEnum):
+    """What an indicator's control chart plots (see docs/methods-statistics.md, "What a control chart plots")."""
+
+    headline = "headline"  # the headline value itself: only for a flow, whose quarters do not overlap
+    quarter = "quarter"  # the quarter's own numerator over its own denominator (behind a rolling or YTD headline)
+    flow = "flow"  # a related flow, e.g. plans started in the quarter behind the stock of plans at its end
+    run_chart = "run_chart"  # the headline as a run chart: values and median, no special-cause rules
+
+
 class MeasureKind(StrEnum):
     count = "count"  # a whole number of events or people
     snapshot = "snapshot"  # a whole number at the end of the quarter
@@ -105,6 +114,30 @@ class Benchmark(_Strict):
     per_population: bool = Field(default=False, description="the published value is a rate per 10,000")
 
 
+class ControlChart(_Strict):
+    """What the indicator's control chart plots, and why, in words the page shows."""
+
+    plots: ChartSeries
+    numerator: str | None = Field(default=None, description="with plots: flow, the flow's numerator measure")
+    denominator: str | None = Field(default=None, description="with plots: flow, its denominator (or population_0_17)")
+    title: str | None = Field(default=None, description="what the chart plots, e.g. 'Plans started in the quarter'")
+    reason: str | None = Field(default=None, description="why this series (required for a run chart)")
+
+    @model_validator(mode="after")
+    def _flow_needs_measures(self) -> ControlChart:
+        if self.plots == ChartSeries.flow and not self.numerator:
+            raise ValueError("a control chart of a related flow names the flow's numerator measure")
+        if self.plots != ChartSeries.flow and (self.numerator or self.denominator):
+            raise ValueError("numerator and denominator belong to a control chart of a related flow (plots: flow)")
+        if self.plots == ChartSeries.run_chart and not self.reason:
+            raise ValueError("say why the indicator is shown as a run chart (reason:)")
+        return self
+
+
+_DEFAULT_RUN_REASON = ("the figure at the end of a quarter carries most of the same children into the next, so "
+                       "consecutive quarters are not independent and control limits would raise false alarms")
+
+
 class Indicator(_Strict):
     """One indicator of the multi-agency dataset."""
 
@@ -126,6 +159,10 @@ class Indicator(_Strict):
     suppress_below: int = Field(default=5, ge=0)
     decimals: int = Field(default=1, ge=0, le=3)
     source: str | None = None
+    control_chart: ControlChart | None = None
+    minimum_difference: float | None = Field(
+        default=None, ge=0, description="the smallest change that matters, in the indicator's units ('has the "
+                                        "curve turned?' needs the average gain over the baseline to reach it)")
 
     @field_validator("priorities")
     @classmethod
@@ -149,6 +186,29 @@ class Indicator(_Strict):
     @property
     def label(self) -> str:
         return self.short_title or self.title
+
+    @property
+    def chart(self) -> ControlChart:
+        """The control chart as declared, or the default for the period type: the quarter's own figures behind
+        a flow, rolling or year-to-date headline; a run chart for a snapshot (a stock)."""
+        if self.control_chart is not None:
+            return self.control_chart
+        if self.period_type == PeriodType.snapshot:
+            return ControlChart(plots=ChartSeries.run_chart, reason=_DEFAULT_RUN_REASON)
+        return ControlChart(plots=ChartSeries.quarter)
+
+    @property
+    def chart_on_headline_scale(self) -> bool:
+        """Whether the control chart's values are on the headline's scale, so a target applies to them: a flow's
+        own quarters, a percentage or mean of a quarter behind a rolling or year-to-date one, a run chart. A
+        quarter's count or rate behind a 12-month one is about a quarter of it, and a related flow is another
+        quantity: no assurance icon against the headline's target then."""
+        plots = self.chart.plots
+        if plots == ChartSeries.flow:
+            return False
+        if plots == ChartSeries.quarter and self.period_type in (PeriodType.rolling_12m, PeriodType.fytd):
+            return self.unit in (Unit.percentage, Unit.days)
+        return True
 
     @property
     def measures(self) -> list[str]:
@@ -302,6 +362,7 @@ def check_library(directory: Path | None = None) -> tuple[Library | None, list[D
                 issues.append(DefinitionIssue("error", "needs-denominator", str(path), located.line_of(("unit",)),
                                               "denominator", "a percentage needs a denominator unless its "
                                               "numerator is a measure returned as a percentage"))
+        issues.extend(_chart_issues(ind, measures, path, located))
         if ind.benchmark is not None and ind.unit in (Unit.count, Unit.rate_per_10000) \
                 and ind.period_type in (PeriodType.flow, PeriodType.fytd):
             # DfE publishes counts and rates for whole years: a quarter's (or part-year's) figure is not comparable
@@ -315,6 +376,42 @@ def check_library(directory: Path | None = None) -> tuple[Library | None, list[D
         issues.append(DefinitionIssue("error", "no-indicators", str(ind_dir), None, "", "no indicator files found"))
     lib = Library(measures, indicators, files) if measures or indicators else None
     return lib, issues
+
+
+def _chart_issues(ind: Indicator, measures: dict[str, Measure], path: Path, located) -> list[DefinitionIssue]:
+    """A control chart assumes independent points: refuse one on overlapping windows, year-to-date sums or a stock."""
+    chart = ind.control_chart
+    if chart is None:
+        return []
+    issues = []
+    line = located.line_of(("control_chart", "plots")) or located.line_of(("control_chart",))
+
+    def add(field: str, message: str) -> None:
+        issues.append(DefinitionIssue("error", "chart-series", str(path), line, f"control_chart.{field}", message))
+
+    if chart.plots == ChartSeries.headline and ind.period_type != PeriodType.flow:
+        why = {PeriodType.rolling_12m: "consecutive 12-month windows share three quarters",
+               PeriodType.fytd: "a year-to-date sum grows through the year and resets every April",
+               PeriodType.snapshot: "a stock carries most of its children from one quarter to the next"}
+        add("plots", f"a control chart of the {ind.period_type.value} headline misleads: {why[ind.period_type]}, "
+                     "so a stable process breaks its limits far more often than the rules allow. Chart the quarter's "
+                     "own figures (plots: quarter), a related flow (plots: flow) or a run chart (plots: run_chart)")
+    if chart.plots == ChartSeries.quarter and ind.period_type == PeriodType.snapshot:
+        add("plots", "a snapshot's quarter is the stock itself, whose quarters are not independent; chart a related "
+                     "flow (plots: flow, e.g. plans started in the quarter) or a run chart (plots: run_chart)")
+    if chart.plots == ChartSeries.flow:
+        for role in ("numerator", "denominator"):
+            code = getattr(chart, role)
+            if code and code != POPULATION and measures and code not in measures:
+                add(role, f"measure {code} is not defined in measures.yaml")
+            m = measures.get(code) if code else None
+            if m is not None and m.kind == MeasureKind.snapshot:
+                add(role, f"measure {code} is a snapshot, not a flow: its quarters are not independent either")
+        if ind.unit == Unit.rate_per_10000 and not chart.denominator:
+            add("denominator", "a rate's related flow needs a denominator (usually population_0_17)")
+        if ind.unit in (Unit.percentage, Unit.days) and not chart.denominator:
+            add("denominator", f"a {ind.unit.value} of a related flow needs a denominator")
+    return issues
 
 
 def _read(path: Path, issues: list[DefinitionIssue]):

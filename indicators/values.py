@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from indicators.definitions import POPULATION, Indicator, Library, MeasureKind, PeriodType, Unit
+from indicators.definitions import POPULATION, ChartSeries, Indicator, Library, MeasureKind, PeriodType, Unit
 from indicators.intervals import byar_interval, rate_interval, wilson_interval
 from indicators.periods import Quarter
 
@@ -26,7 +26,8 @@ MEASURE_COLUMNS = ["area_code", "period", "measure", "value", "status"]
 POPULATION_COLUMNS = ["area_code", "year", "population"]
 VALUE_COLUMNS = ["indicator_id", "area_code", "period", "period_index", "period_end", "numerator", "denominator",
                  "value", "lower", "upper", "status", "display_suppressed", "quarter_numerator",
-                 "quarter_denominator", "quarter_value", "quarter_status"]
+                 "quarter_denominator", "quarter_value", "quarter_status", "chart_value", "chart_denominator",
+                 "chart_status"]
 
 _OK, _SUPPRESSED, _MISSING = 0, 1, 2
 
@@ -147,6 +148,10 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
     alone and the value they give on the indicator's unit (a rate is the quarter's count per 10,000 children, not
     annualised); for a flow or a snapshot they equal the headline. Consecutive quarters' own figures do not
     overlap, which is what control charts and forecasts need (see docs/methods-statistics.md).
+
+    ``chart_value``, ``chart_denominator`` and ``chart_status`` are what the indicator's control chart plots
+    (``Indicator.chart``): the quarter's own figures, a related flow's value on the indicator's unit, or the
+    headline itself for a run chart.
     """
     if measures.empty and (first is None or last is None):
         return pd.DataFrame(columns=VALUE_COLUMNS)
@@ -184,6 +189,25 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
             q_value = np.where(q_ok & np.isfinite(q_value), q_value, np.nan)
         else:
             q_num, q_den, q_value, q_status, q_ok = num, den, value, status, ok
+        plots = ind.chart.plots
+        if plots == ChartSeries.flow:
+            flow = ind.model_copy(update={"numerator": ind.chart.numerator, "denominator": ind.chart.denominator,
+                                          "period_type": PeriodType.flow})
+            c_num, c_num_state, c_complete = _over_period(grid, flow.numerator, PeriodType.flow)
+            if flow.denominator == POPULATION:
+                c_den, c_den_state = pop, pop_state
+            elif flow.denominator is None:
+                c_den, c_den_state = np.full(grid.shape, np.nan), np.zeros(grid.shape, dtype=np.int8)
+            else:
+                c_den, c_den_state, _ = _over_period(grid, flow.denominator, PeriodType.flow)
+            c_value = indicator_value(flow, library, c_num, c_den, level)[0]
+            c_status = _status(c_num_state, c_den_state, c_complete, flow)
+            c_value = np.where((c_status == "ok") & np.isfinite(c_value), c_value, np.nan)
+            c_den = np.where(c_status == "ok", c_den, np.nan)
+        elif plots == ChartSeries.run_chart:
+            c_value, c_den, c_status = value, np.where(ok, den, np.nan), status
+        else:
+            c_value, c_den, c_status = q_value, np.where(q_ok, q_den, np.nan), q_status
         # a small count of children or events: shown to the board, to be suppressed before publication
         small = ok & (num > 0) & (num < ind.suppress_below) & library.measures[ind.numerator].whole_number
         frames.append(pd.DataFrame({
@@ -203,6 +227,9 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
             "quarter_denominator": np.where(q_ok, q_den, np.nan).ravel(),
             "quarter_value": q_value.ravel(),
             "quarter_status": q_status.ravel(),
+            "chart_value": c_value.ravel(),
+            "chart_denominator": c_den.ravel(),
+            "chart_status": c_status.ravel(),
         }))
     if not frames:
         return pd.DataFrame(columns=VALUE_COLUMNS)

@@ -136,3 +136,61 @@ def test_a_quarters_rate_cannot_be_benchmarked_against_an_annual_one(tmp_path):
 def test_last_ended_quarter():
     assert Quarter.last_ended(dt.date(2026, 11, 21)) == Quarter(2026, 2)
     assert Quarter.last_ended(dt.date(2026, 4, 1)) == Quarter(2025, 4)
+
+
+def _library_with(tmp_path, name: str, old: str, new: str):
+    import shutil
+
+    from indicators.definitions import LIBRARY_DIR
+
+    lib = tmp_path / "library"
+    if not lib.exists():
+        shutil.copytree(LIBRARY_DIR, lib)
+    path = lib / "indicators" / f"{name}.yaml"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    return lib
+
+
+@pytest.mark.parametrize("name, old, new, field, words", [
+    ("rereferral_rate", "  plots: quarter", "  plots: headline", "control_chart.plots", "share three quarters"),
+    ("training_attendance", "  plots: quarter", "  plots: headline", "control_chart.plots", "resets every April"),
+    ("cin_rate", "  plots: run_chart", "  plots: headline", "control_chart.plots", "carries most of its children"),
+    ("cin_rate", "  plots: run_chart", "  plots: quarter", "control_chart.plots", "the stock itself"),
+    ("cpp_rate", "  numerator: CSC_CPP_STARTS", "  numerator: CSC_CPP_AT_END", "control_chart.numerator",
+     "is a snapshot, not a flow"),
+    ("cpp_rate", "  numerator: CSC_CPP_STARTS", "  numerator: CSC_CPP_BEGUN", "control_chart.numerator",
+     "not defined in measures.yaml"),
+    ("cpp_rate", "  denominator: population_0_17\n  title", "  title", "control_chart.denominator",
+     "needs a denominator"),
+])
+def test_definitions_check_refuses_a_control_chart_on_dependent_points(tmp_path, name, old, new, field, words):
+    _, issues = check_library(_library_with(tmp_path, name, old, new))
+    found = [i for i in issues if i.level == "error"]
+    assert [(i.code, i.field) for i in found] == [("chart-series", field)]
+    assert words in found[0].message and found[0].line is not None
+
+
+def test_a_run_chart_must_say_why(tmp_path):
+    import re
+
+    from indicators.definitions import LIBRARY_DIR
+
+    text = (LIBRARY_DIR / "indicators" / "cla_rate.yaml").read_text()
+    reason = re.search(r"\n  reason: .*", text).group(0)
+    _, issues = check_library(_library_with(tmp_path, "cla_rate", reason, ""))
+    errors = [i for i in issues if i.level == "error"]
+    assert [(i.code, i.field) for i in errors] == [("invalid-field", "control_chart")]
+    assert "say why" in errors[0].message and errors[0].file.endswith("cla_rate.yaml")
+
+
+def test_control_chart_defaults_by_period_type(library):
+    from indicators.definitions import ChartSeries
+
+    stripped = {i.id: i.model_copy(update={"control_chart": None}) for i in library.indicators.values()}
+    assert stripped["cin_rate"].chart.plots == ChartSeries.run_chart and stripped["cin_rate"].chart.reason
+    assert stripped["rereferral_rate"].chart.plots == ChartSeries.quarter
+    assert stripped["return_home_interviews"].chart.plots == ChartSeries.quarter
+    # a quarter's rate is a quarter of the 12-month one: the target does not apply to the chart
+    assert not library.indicator("s47_rate").chart_on_headline_scale
+    assert library.indicator("rereferral_rate").chart_on_headline_scale

@@ -158,3 +158,21 @@ def test_quarter_own_figures_of_a_flow_and_a_snapshot_are_the_headline(library):
             ("A", Q[0], "CSC_ASSESS_45WD", 81, "ok")]
     v = compute_values(_measures(rows), library, _pop(), indicators=["cin_rate", "assessments_45_days"])
     assert (v["quarter_value"] == v["value"]).all() and (v["quarter_status"] == v["status"]).all()
+
+
+def test_chart_series_follows_the_indicators_declaration(library):
+    rows = []
+    for i, p in enumerate(Q):
+        rows += [("A", p, "CSC_CPP_AT_END", 350 + i, "ok"), ("A", p, "CSC_CPP_STARTS", 100 + i, "ok"),
+                 ("A", p, "CSC_REFERRALS", 1000, "ok"), ("A", p, "CSC_REREFERRALS", 200 + i, "ok")]
+    v = compute_values(_measures(rows), library, _pop(), indicators=["cpp_rate", "rereferral_rate", "cin_rate"])
+    v = v.set_index(["indicator_id", "period"])
+    # the stock of plans is charted through the plans that started in each quarter (plots: flow)
+    assert v.loc[("cpp_rate", Q[1]), "chart_value"] == pytest.approx(101 / 74_569 * 10_000)
+    assert v.loc[("cpp_rate", Q[1]), "value"] == pytest.approx(351 / 74_569 * 10_000)
+    assert v.loc[("cpp_rate", Q[1]), "chart_denominator"] == 74_569
+    # re-referrals behind a rolling headline: each quarter on its own
+    assert v.loc[("rereferral_rate", Q[0]), "chart_value"] == pytest.approx(20.0)
+    assert v.loc[("rereferral_rate", Q[0]), "chart_denominator"] == 1000
+    # children in need at quarter end: a run chart of the headline (missing here: nothing was returned)
+    assert (v.loc["cin_rate", "chart_status"] == "missing").all()
