@@ -14,6 +14,7 @@ import gc
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -63,6 +64,8 @@ class MatrixRow:
     indicator: Indicator
     row: dict[str, Any] | None
     reasons: list[Reason] = field(default_factory=list)
+    notes: list[Reason] = field(default_factory=list)
+    """What to know about the data (missing, late, revised, not yet due): beside the figure, never an exception."""
 
     @property
     def attention(self) -> list[Reason]:
@@ -90,11 +93,18 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 class View:
     """The dataset for one store version, with the look-ups the pages need. Read-only; safe to share."""
 
+    #: how many earlier quarters' views are kept at once (each is a whole dataset)
+    PERIOD_VIEWS = 4
+
     def __init__(self, dataset: Any, board: Board, library: Library, version: str = "",
                  neighbours: pd.DataFrame | None = None, areas: pd.DataFrame | None = None,
                  returns_loader: Callable[[], pd.DataFrame] | None = None,
-                 story_loader: Callable[[str], tuple[dict | None, list[dict]]] | None = None):
+                 story_loader: Callable[[str], tuple[dict | None, list[dict]]] | None = None,
+                 parent: View | None = None):
         self.dataset = dataset
+        self.parent = parent
+        self._period_views: OrderedDict[int, View] = OrderedDict()
+        self._period_lock = threading.Lock()
         self.board = board
         self.library = library
         self.version = version
@@ -124,6 +134,11 @@ class View:
         self.periods: list[Quarter] = sorted(Quarter.from_index(i) for i in self._by_period)
         ex = dataset.exceptions
         self.exceptions = ex[ex["area_code"] == self.area_code] if len(ex) else ex
+        self._notes: dict[str, list[Reason]] = {}
+        notes = getattr(dataset, "data_notes", None)
+        if notes is not None and len(notes):
+            for r in _records(notes[notes["area_code"] == self.area_code].sort_values("sort_key", kind="stable")):
+                self._notes.setdefault(r["indicator_id"], []).append(Reason(r["code"], r["severity"], r["sentence"]))
         # "has the curve turned?": the forecast frozen when an action plan started, against each actual since
         self._curves: dict[str, list[dict]] = {}
         curves = getattr(dataset, "curves", None)
@@ -160,7 +175,27 @@ class View:
         return q, ""
 
     def period_options(self) -> list[Quarter]:
+        if self.parent is not None:
+            return self.parent.period_options()
         return sorted(self.periods, reverse=True)
+
+    def at_period(self, period: Quarter | None) -> View:
+        """The view of the dataset as it stood at ``period`` (built from the data up to it; see
+        ``Dataset.as_of``): its SPC, forecast, curve verdict, comparisons and exceptions are that quarter's.
+        The current quarter is this view itself; a few earlier ones are kept once built."""
+        if period is None or period == self.current or not hasattr(self.dataset, "as_of"):
+            return self
+        with self._period_lock:
+            cached = self._period_views.get(period.index)
+            if cached is not None:
+                self._period_views.move_to_end(period.index)
+                return cached
+            sub = View(self.dataset.as_of(period), self.board, self.library, self.version, self._neighbours,
+                       self._areas, self._returns_loader, self._story_loader, parent=self)
+            self._period_views[period.index] = sub
+            while len(self._period_views) > self.PERIOD_VIEWS:
+                self._period_views.popitem(last=False)
+            return sub
 
     # --- one indicator ------------------------------------------------------------------------------
     def indicator(self, indicator_id: str) -> Indicator | None:
@@ -197,34 +232,36 @@ class View:
     # --- exceptions ---------------------------------------------------------------------------------
     def reasons(self, indicator_id: str, priority_id: str | None = None,
                 period: Quarter | None = None) -> list[Reason]:
-        """Why an indicator needs attention (or is good news) in a period, most severe first.
-
-        For the current period these are the exceptions the dataset raised; for an earlier quarter the dataset
-        raises them by the same rules (``Dataset.exceptions_at``).
-        """
+        """Why an indicator needs attention (or is good news) in a period, most severe first: the exceptions
+        of the dataset as it stood then (``at_period``)."""
         period = period or self.current
         if period is None:
             return []
-        ex = self._reasons_in(period)
+        if period != self.current:
+            return self.at_period(period).reasons(indicator_id, priority_id)
+        ex = self.memo(("reasons",), self._reasons_by_key)
         key = (indicator_id, priority_id) if priority_id else indicator_id
         return list(ex.get(key, []))
 
-    def _reasons_in(self, period: Quarter) -> dict:
-        def make():
-            out: dict = {}
-            ex = self.dataset.exceptions_at(period, self.library, self.board)
-            ex = ex[ex["area_code"] == self.area_code] if len(ex) else ex
-            if not len(ex):
-                return out
-            ex = ex.sort_values(["sort_key"], kind="stable")
-            for r in _records(ex):
-                reason = Reason(r["code"], r["severity"], r["sentence"])
-                out.setdefault((r["indicator_id"], r["priority_id"]), []).append(reason)
-                lst = out.setdefault(r["indicator_id"], [])
-                if all(x.code != reason.code for x in lst):
-                    lst.append(reason)
+    def _reasons_by_key(self) -> dict:
+        out: dict = {}
+        ex = self.exceptions
+        if not len(ex):
             return out
-        return self.memo(("reasons", period.index), make)
+        for r in _records(ex.sort_values(["sort_key"], kind="stable")):
+            reason = Reason(r["code"], r["severity"], r["sentence"])
+            out.setdefault((r["indicator_id"], r["priority_id"]), []).append(reason)
+            lst = out.setdefault(r["indicator_id"], [])
+            if all(x.code != reason.code for x in lst):
+                lst.append(reason)
+        return out
+
+    def notes(self, indicator_id: str, period: Quarter | None = None) -> list[Reason]:
+        """What to know about the data behind an indicator in a period (missing, late, revised, not yet due)."""
+        period = period or self.current
+        if period is not None and period != self.current:
+            return self.at_period(period).notes(indicator_id)
+        return list(self._notes.get(indicator_id, []))
 
     # --- priorities ---------------------------------------------------------------------------------
     def priority_indicators(self, priority_id: str) -> list[Indicator]:
@@ -234,8 +271,12 @@ class View:
         """The priority's indicators in a period: exceptions first (most severe first), then the rest."""
         period = period or self.current
 
+        if period is not None and period != self.current:
+            return self.at_period(period).matrix(priority_id)
+
         def make():
-            rows = [MatrixRow(ind, self.row(ind.id, period), self.reasons(ind.id, priority_id, period))
+            rows = [MatrixRow(ind, self.row(ind.id, period), self.reasons(ind.id, priority_id, period),
+                              self.notes(ind.id, period))
                     for ind in self.priority_indicators(priority_id)]
             return sorted(rows, key=lambda r: r.sort_key)
         return self.memo(("matrix", priority_id, period.index if period else None), make)

@@ -43,6 +43,8 @@ def format_value(value: Any, unit: Unit | str, decimals: int = 1, status: str | 
         return "suppressed"
     if status == "missing":
         return "not returned"
+    if status == "not_due":
+        return "not yet due"
     if status == "no_population":
         return "no population"
     if not is_number(value):
@@ -140,6 +142,7 @@ STATUS_WORDS = {
     "missing": "Not returned",
     "partial": "Part of the period missing",
     "no_population": "No ONS population stored",
+    "not_due": "Not yet due",
 }
 FUNNEL_WORDS = {
     "within": "within the expected range of England's value (inside the 95% funnel)",
@@ -162,6 +165,7 @@ EXCEPTION_SHORT = {
     "data-late": "Data late",
     "data-suppressed": "Data suppressed",
     "data-revised": "Data revised",
+    "data-not-due": "Return not yet due",
     "spc-improvement": "Special cause improvement",
     "better-than-neighbours": "Better than neighbours",
     "curve-worsened": "Worse than the frozen baseline",

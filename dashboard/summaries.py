@@ -119,24 +119,92 @@ def baseline_summary(ind: Indicator, latest: Row | None, forecast: Sequence[Row]
             f"{_get(end, 'period', 'the end of the forecast')}{interval}{against}.")
 
 
+CHART_WORDS = {
+    "xmr": "XmR chart (Making Data Count)",
+    "p_prime": "Laney p′ chart",
+    "u_prime": "Laney u′ chart",
+    "run": "Run chart",
+}
+
+
+def _chart_kind(rows: Sequence[Row]) -> str:
+    return next((str(_get(r, "spc_chart")) for r in reversed(rows) if _get(r, "spc_chart")), "xmr")
+
+
+def spc_title(ind: Indicator, rows: Sequence[Row]) -> str:
+    """The control chart's title: what it plots and which chart it is."""
+    what = ind.chart.title or ind.label
+    return f"{what}: {CHART_WORDS.get(_chart_kind(rows), 'control chart')}"
+
+
+def spc_note(ind: Indicator, rows: Sequence[Row]) -> str:
+    """What the control chart plots and why, in words: the headline is not always what it can chart."""
+    kind = _chart_kind(rows)
+    plots = ind.chart.plots.value
+    reason = (ind.chart.reason or "").rstrip(".")
+    if plots == "run_chart":
+        text = (f"A run chart of {ind.label.lower()}: {reason}. It shows the values and their median without "
+                "special-cause rules or icons.")
+    elif plots == "headline":
+        text = "The chart plots each quarter's own figure, as the headline does."
+    else:
+        text = (f"The headline is {_period_words(ind)}, which DfE's figures are compared with; the chart plots "
+                f"{(ind.chart.title or 'each quarter on its own').lower()}, because {reason}.")
+    if kind in ("p_prime", "u_prime"):
+        text += (" The quarters' denominators vary by more than a quarter around their average, so Laney's "
+                 f"{'p′' if kind == 'p_prime' else 'u′'} chart gives each point its own limits (wider where the "
+                 "denominator is small) and allows for variation between quarters beyond chance.")
+    has_target = any(is_number(_get(r, "target")) for r in rows)
+    if has_target and not ind.chart_on_headline_scale and plots != "run_chart":
+        text += " The target is for the headline, so the chart has no assurance icon."
+    return text
+
+
+def rebase_proposal(ind: Indicator, rows: Sequence[Row]) -> str:
+    """The proposal to rebase the chart after a sustained shift, with its evidence; empty when there is none."""
+    latest = next((r for r in reversed(rows) if is_number(_get(r, "spc_value", _get(r, "value")))), None)
+    proposal = _get(latest, "spc_rebase_proposal", "") if latest is not None else ""
+    if not proposal:
+        return ""
+    start = next((_get(r, "period_index") for r in rows if _get(r, "period") == proposal), None)
+    since = [r for r in rows if start is not None and is_number(_get(r, "spc_value"))
+             and _get(r, "period_index") >= start]
+    side = "below" if float(_get(latest, "spc_value")) < float(_get(latest, "spc_mean")) else "above"
+    return (f"Proposed rebase: all {len(since)} quarters since {proposal} are {side} the average, a sustained "
+            f"shift, so the process may have changed. If PQA agrees that something changed in {proposal}, record "
+            f"the decision with its reason (`oba curve rebase {ind.id} --period \"{proposal}\" --reason ...`) and "
+            "the chart starts new limits there. It is never rebased automatically.")
+
+
+def _period_words(ind: Indicator) -> str:
+    return {"rolling_12m": "the 12 months ending with the quarter", "fytd": "the financial year to date",
+            "snapshot": "the figure at the end of the quarter", "flow": "the quarter's figure"}[ind.period_type.value]
+
+
 def spc_summary(ind: Indicator, rows: Sequence[Row]) -> str:
-    """What the SPC chart says about the latest point, naming the rule that fired in the same words as the
+    """What the control chart says about the latest point, naming the rule that fired in the same words as the
     exception does (``indicators.spc.describe_rule``)."""
-    actual = [r for r in rows if is_number(_get(r, "value"))]
+    actual = [r for r in rows if is_number(_get(r, "spc_value", _get(r, "value")))]
     if not actual:
         return f"There are no values of {ind.label} to chart yet."
     last = actual[-1]
     period = _get(last, "period", "")
+    shown = _fmt(ind, _get(last, "spc_value", _get(last, "value")))
+    if _chart_kind(actual) == "run":
+        return (f"The latest value is {shown} in {period}, against a median of {_fmt(ind, _get(last, 'spc_mean'))} "
+                f"over the {len(actual)} quarters charted. A run chart draws no process limits, so it raises no "
+                "special-cause signals.")
     point = _get(last, "spc_point_type", "common_cause")
     limits = ""
     if is_number(_get(last, "spc_lpl")) and is_number(_get(last, "spc_upl")):
-        limits = (f" The process limits are {_fmt(ind, _get(last, 'spc_lpl'))} to "
+        where = " for this quarter" if _chart_kind(actual) in ("p_prime", "u_prime") else ""
+        limits = (f" The process limits{where} are {_fmt(ind, _get(last, 'spc_lpl'))} to "
                   f"{_fmt(ind, _get(last, 'spc_upl'))} around an average of {_fmt(ind, _get(last, 'spc_mean'))}")
         limits += (" (trial limits: fewer than 13 points)." if _get(last, "trial_limits", False) else ".")
     else:
         limits = " There are too few distinct values to set process limits."
     if point == "common_cause":
-        head = (f"The latest value ({_fmt(ind, _get(last, 'value'))} in {period}) shows only common cause "
+        head = (f"The latest value ({shown} in {period}) shows only common cause "
                 "variation: nothing unusual by the SPC rules.")
     else:
         kind = {
@@ -150,7 +218,7 @@ def spc_summary(ind: Indicator, rows: Sequence[Row]) -> str:
         if rule:
             text = describe_rule(str(rule), int(spc_direction(last)), ind.polarity.improvement).rstrip(".")
             because = f" because of {text[:1].lower()}{text[1:]}"
-        head = f"The latest value ({_fmt(ind, _get(last, 'value'))} in {period}) is {kind}{because}."
+        head = f"The latest value ({shown} in {period}) is {kind}{because}."
     assurance = _get(last, "assurance", "")
     tail = f" {ASSURANCE_WORDS[assurance]}." if assurance in ("consistent_pass", "consistent_fail", "inconsistent") else ""
     return head + limits + tail

@@ -16,8 +16,10 @@ from indicators.board import Board
 from indicators.compare import COMPARABLE_UNITS, COMPARATOR_COLUMNS, compare
 from indicators.definitions import ChartSeries, Library, Polarity, Unit
 from indicators.exceptions import (
+    DATA_NOTE_COLUMNS,
     EXCEPTION_COLUMNS,
     SEVERITY_ORDER,
+    data_notes,
     exception_reasons,
     rag_rating,
     sort_key,
@@ -46,10 +48,13 @@ class Dataset:
     area_code: str | None
     periods: list[Quarter] = field(default_factory=list)
     curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
+    data_notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DATA_NOTE_COLUMNS))
     # the inputs the charts and later look-ups need again, kept so nobody reads them twice
     neighbours: pd.DataFrame | None = None
     areas: pd.DataFrame | None = None
     returns: pd.DataFrame | None = None
+    inputs: dict = field(default_factory=dict, repr=False)
+    """Everything ``build_dataset`` was given, so the dataset as it stood at an earlier quarter can be built."""
 
     def series(self, indicator_id: str, area_code: str | None = None, forecast: bool = True) -> pd.DataFrame:
         """One indicator's rows for one area, in period order."""
@@ -60,11 +65,14 @@ class Dataset:
             out = out[~out["is_forecast"]]
         return out.sort_values("period_index")
 
-    def exceptions_at(self, period: Quarter, library: Library, board: Board | None = None) -> pd.DataFrame:
-        """The exceptions for any quarter, by the same rules as ``exceptions`` (which holds the current one)."""
-        if self.period is not None and period == self.period:
-            return self.exceptions
-        return _exceptions(self.frame, library, board, self.returns, period, self.curves)
+    def as_of(self, period: Quarter) -> Dataset:
+        """The dataset as it stood at ``period``: built from the data up to that quarter only (SPC limits,
+        forecasts, curve verdicts, exceptions, and comparisons with the DfE year available then)."""
+        if self.period is not None and period == self.period and self.inputs.get("period") in (None, period):
+            return self
+        if not self.inputs:
+            raise ValueError("this dataset was not built by build_dataset, so it cannot be rebuilt for a period")
+        return build_dataset(**{**self.inputs, "period": period})
 
     def at(self, period: Quarter | None = None, area_code: str | None = None) -> pd.DataFrame:
         """Every indicator's row for one period and area."""
@@ -247,7 +255,18 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     ``frozen``: indicator id → the quarter its baseline was frozen at (an action plan's start), for
     "has the curve turned?" (``Dataset.curves``). ``rebases``: indicator id → quarters where a recorded
     decision starts a new SPC segment.
+
+    With ``period`` the dataset is the one that could have been built then: only the quarters up to it are
+    used, and only the plans and rebases that had started by then, so an earlier quarter's page says what the
+    data up to that quarter said (``Dataset.as_of``).
     """
+    inputs = {k: v for k, v in locals().items() if k in _BUILD_ARGUMENTS}
+    if period is not None and len(measures):
+        labels = measures["period"].unique()
+        index = measures["period"].map({p: Quarter.parse(p).index for p in labels})
+        measures = measures[index <= period.index]
+        frozen = {k: q for k, q in (frozen or {}).items() if q <= period}
+        rebases = {k: [q for q in qs if q <= period] for k, qs in (rebases or {}).items()}
     own = board.local_authority.ons_code if board else None
     level = board.thresholds.significance if board else 0.95
     funnel_levels = (board.thresholds.funnel_warning, board.thresholds.funnel_alarm) if board else (0.95, 0.998)
@@ -327,8 +346,10 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     frame = pd.concat([focal] + extra, ignore_index=True) if extra else focal
 
     curves = _curves(focal, library, frozen or {}, horizon)
-    exceptions = _exceptions(frame, library, board, returns, period, curves) if period \
+    exceptions = _exceptions(frame, library, board, period, curves) if period \
         else pd.DataFrame(columns=EXCEPTION_COLUMNS)
+    notes = _data_notes(frame, library, board, returns, period) if period \
+        else pd.DataFrame(columns=DATA_NOTE_COLUMNS)
     codes = exceptions.groupby(["indicator_id", "area_code"])["code"].apply(lambda s: ";".join(dict.fromkeys(s)))
     worst = exceptions.assign(o=exceptions["severity"].map(SEVERITY_ORDER)) \
         .sort_values("o").groupby(["indicator_id", "area_code"])["severity"].first()
@@ -343,7 +364,11 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     return Dataset(frame=frame, exceptions=exceptions, comparators=comparators,
                    indicators=indicator_table(library, board), period=period,
                    area_code=own or (focal_areas[0] if focal_areas else None), periods=periods, curves=curves,
-                   neighbours=neighbours, areas=areas, returns=returns)
+                   data_notes=notes, neighbours=neighbours, areas=areas, returns=returns, inputs=inputs)
+
+
+_BUILD_ARGUMENTS = ("measures", "library", "board", "population", "benchmarks", "neighbours", "areas", "returns",
+                    "focal_areas", "period", "horizon", "forecasts", "frozen", "rebases")
 
 
 def trend_runs(focal: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -440,20 +465,25 @@ def _curves(focal: pd.DataFrame, library: Library, frozen: dict[str, Quarter], h
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
-def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, returns: pd.DataFrame | None,
-                period: Quarter, curves: pd.DataFrame | None = None) -> pd.DataFrame:
+def _return_flags(returns: pd.DataFrame | None, period: Quarter) -> dict[str, dict]:
+    """agency code → its return for the period: status, late, revised, name, due date."""
+    out: dict[str, dict] = {}
+    if returns is None or returns.empty:
+        return out
+    for row in returns[returns["period"] == period.label].to_dict("records"):
+        out[row["agency_code"]] = {
+            "status": row.get("status", ""), "late": bool(row.get("late", False)),
+            "revised": bool(row.get("revised", False)), "agency_name": row.get("agency_name", row["agency_code"]),
+            "due_date": row.get("due_date"),
+        }
+    return out
+
+
+def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, period: Quarter,
+                curves: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The performance exceptions (and good news) of the period, one row per indicator × priority × reason."""
     cur = frame[(frame["period"] == period.label) & ~frame["is_forecast"]]
-    flags_by_agency: dict[str, dict] = {}
-    if returns is not None and not returns.empty:
-        r = returns[returns["period"] == period.label]
-        for _, row in r.iterrows():
-            flags_by_agency[row["agency_code"]] = {
-                "late": bool(row.get("late", False)), "revised": bool(row.get("revised", False)),
-                "agency_name": row.get("agency_name", row["agency_code"]),
-            }
     bottom = board.thresholds.bottom_quartile if board else True
-    late_ok = board.thresholds.late_is_exception if board else True
-    revised_ok = board.thresholds.revised_is_exception if board else True
     priorities = [p.id for p in board.priorities] if board else None
     curve_by = {}
     if curves is not None and not curves.empty:
@@ -462,9 +492,7 @@ def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, retu
     out = []
     for row in cur.to_dict("records"):
         ind = library.indicator(row["indicator_id"])
-        flags = dict(flags_by_agency.get(ind.agency, {}))
-        flags["late"] = flags.get("late", False) and late_ok
-        flags["revised"] = flags.get("revised", False) and revised_ok
+        flags = {}
         curve = curve_by.get((ind.id, row["area_code"]))
         if curve is not None:
             flags.update(curve_verdict=curve["verdict"], curve_sentence=curve["sentence"], frozen_at=curve["frozen_at"])
@@ -478,3 +506,24 @@ def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, retu
                             "sort_key": sort_key(severity, code), "sentence": sentence})
     ex = pd.DataFrame(out, columns=EXCEPTION_COLUMNS)
     return ex.sort_values(["priority_id", "sort_key", "indicator_id"], kind="stable").reset_index(drop=True)
+
+
+def _data_notes(frame: pd.DataFrame, library: Library, board: Board | None, returns: pd.DataFrame | None,
+                period: Quarter) -> pd.DataFrame:
+    """What the board should know about the data of the period: missing, late, revised, suppressed, awaited."""
+    cur = frame[(frame["period"] == period.label) & ~frame["is_forecast"]]
+    by_agency = _return_flags(returns, period)
+    late_ok = board.thresholds.late_is_exception if board else True
+    revised_ok = board.thresholds.revised_is_exception if board else True
+    out = []
+    for row in cur.to_dict("records"):
+        ind = library.indicator(row["indicator_id"])
+        flags = dict(by_agency.get(ind.agency, {}))
+        flags["late"] = flags.get("late", False) and late_ok
+        flags["revised"] = flags.get("revised", False) and revised_ok
+        for code, severity, sentence in data_notes(row, ind, flags):
+            out.append({"indicator_id": ind.id, "area_code": row["area_code"], "period": period.label,
+                        "agency_code": ind.agency, "code": code, "severity": severity,
+                        "sort_key": sort_key(severity, code), "sentence": sentence})
+    notes = pd.DataFrame(out, columns=DATA_NOTE_COLUMNS)
+    return notes.sort_values(["sort_key", "indicator_id"], kind="stable").reset_index(drop=True)

@@ -12,14 +12,20 @@ import pandas as pd
 
 from indicators.definitions import Indicator, Polarity, Unit
 
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "positive": 3}
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "positive": 3, "info": 4}
 EXCEPTION_CODES = [
-    "data-missing", "data-no-population", "missed-target-red", "spc-concern", "assurance-fail",
-    "worse-than-neighbours", "worse-than-england", "bottom-quartile", "curve-worsened", "missed-target-amber",
-    "data-late", "data-suppressed", "data-revised", "curve-turned", "spc-improvement", "better-than-neighbours",
+    "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours", "worse-than-england",
+    "bottom-quartile", "curve-worsened", "missed-target-amber", "curve-turned", "spc-improvement",
+    "better-than-neighbours",
 ]
-"""Every exception reason code, most pressing first within a severity (see docs/dataset.md)."""
+"""Every performance exception reason code, most pressing first within a severity (see docs/dataset.md)."""
+DATA_NOTE_CODES = ["data-missing", "data-no-population", "data-late", "data-suppressed", "data-revised",
+                   "data-not-due"]
+"""Every data-quality note code: shown beside the figures and on the returns page, never as an exception."""
 EXCEPTION_COLUMNS = ["indicator_id", "area_code", "period", "priority_id", "code", "severity", "sort_key", "sentence"]
+DATA_NOTE_COLUMNS = ["indicator_id", "area_code", "period", "agency_code", "code", "severity", "sort_key", "sentence"]
+TRIAL_LIMITS_SEVERITY = "medium"
+"""The most a signal on trial limits (fewer than 13 points) can raise: the limits may still move."""
 
 
 # --- RAG and travel ------------------------------------------------------------------------------------
@@ -80,34 +86,23 @@ def spc_sentence(rule: str | None, direction: float, ind: Indicator) -> str:
 
 def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | None = None,
                       bottom_quartile: bool = True) -> list[tuple[str, str, str]]:
-    """The reasons one indicator's latest row is an exception: a list of (code, severity, sentence).
+    """The reasons one indicator's row is a performance exception (or good news): a list of
+    (code, severity, sentence).
 
-    ``row`` is a row of the dataset frame for the current period; ``data_flags`` says whether the agency's
-    return was late, revised, or had suppressed or missing inputs for this indicator.
+    ``row`` is a row of the dataset frame for the period; ``data_flags`` carries the "has the curve turned?"
+    verdict (``curve_verdict``, ``curve_sentence``, ``frozen_at``). Late, missing, revised and suppressed data
+    are not performance: :func:`data_notes` reports them.
     """
     reasons: list[tuple[str, str, str]] = []
     flags = data_flags or {}
     name = ind.label
     value = row.get("value")
     shown = format_value(value, ind)
-    status = row.get("status", "ok")
-    period = row.get("period", "")
+    trial = bool(row.get("trial_limits"))
+    trial_words = (" These are trial limits (fewer than 13 quarters), so the signal is provisional."
+                   if trial else "")
+    spc_severity = TRIAL_LIMITS_SEVERITY if trial else "high"
 
-    if status == "missing" or flags.get("missing"):
-        reasons.append(("data-missing", "high", f"{name}: no figure for {period} — a measure was not returned."))
-    if status == "no_population":
-        reasons.append(("data-no-population", "high", f"{name}: no ONS population of children aged 0 to 17 is "
-                                                      f"stored for {period}, so the rate cannot be worked out; "
-                                                      "import the ONS population file."))
-    if status == "suppressed" or flags.get("suppressed"):
-        reasons.append(("data-suppressed", "low", f"{name}: a figure for {period} was returned suppressed, so the "
-                                                  "value cannot be shown."))
-    if flags.get("late"):
-        reasons.append(("data-late", "low", f"{name}: the return from {flags.get('agency_name', 'the agency')} for "
-                                            f"{period} arrived after its due date."))
-    if flags.get("revised"):
-        reasons.append(("data-revised", "low", f"{name}: {flags.get('agency_name', 'the agency')} resubmitted its "
-                                               f"return for {period} with changed figures."))
     rag = row.get("rag") or ""
     target = row.get("target")
     if rag == "red":
@@ -118,13 +113,15 @@ def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | 
                                                          f"{format_value(target, ind)} (within the tolerance)."))
     pt = row.get("spc_point_type") or ""
     if pt == "special_cause_concern":
-        reasons.append(("spc-concern", "high", spc_sentence(row.get("spc_rule"), spc_direction(row), ind)))
+        reasons.append(("spc-concern", spc_severity,
+                        spc_sentence(row.get("spc_rule"), spc_direction(row), ind) + trial_words))
     elif pt == "special_cause_improvement":
-        reasons.append(("spc-improvement", "positive", spc_sentence(row.get("spc_rule"), spc_direction(row), ind)))
+        reasons.append(("spc-improvement", "positive",
+                        spc_sentence(row.get("spc_rule"), spc_direction(row), ind) + trial_words))
     if row.get("assurance") == "consistent_fail":
-        reasons.append(("assurance-fail", "high", f"{name}: the target of {format_value(target, ind)} lies outside "
-                                                  "the process limits on the wrong side, so it will not be met "
-                                                  "without a change to the system."))
+        reasons.append(("assurance-fail", spc_severity,
+                        f"{name}: the target of {format_value(target, ind)} lies outside the process limits on "
+                        "the wrong side, so it will not be met without a change to the system." + trial_words))
     nb = row.get("vs_neighbours")
     if nb == "worse":
         reasons.append(("worse-than-neighbours", "medium", f"{name} is {shown}, significantly worse than the "
@@ -149,12 +146,52 @@ def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | 
     return reasons
 
 
+def data_notes(row: pd.Series | dict, ind: Indicator, return_flags: dict | None = None) -> list[tuple[str, str, str]]:
+    """What the board should know about the data behind one indicator's row: (code, severity, sentence).
+
+    ``return_flags`` describes the agency's return for the period: ``status`` (received, late, missing,
+    not_yet_due...), ``late``, ``revised``, ``agency_name`` and ``due_date``. A return that is not yet due is
+    said to be awaited, not missing.
+    """
+    notes: list[tuple[str, str, str]] = []
+    flags = return_flags or {}
+    name = ind.label
+    status = row.get("status", "ok")
+    period = row.get("period", "")
+    agency = flags.get("agency_name", "the agency")
+    if status in ("missing", "partial") and flags.get("status") == "not_yet_due":
+        due = flags.get("due_date")
+        when = f", due {_long_date(due)}" if due is not None and not pd.isna(due) else ""
+        notes.append(("data-not-due", "info", f"{name}: the return from {agency} for {period} is not due yet{when}."))
+    elif status == "missing":
+        notes.append(("data-missing", "high", f"{name}: no figure for {period} — a measure was not returned."))
+    if status == "no_population":
+        notes.append(("data-no-population", "high", f"{name}: no ONS population of children aged 0 to 17 is "
+                                                    f"stored for {period}, so the rate cannot be worked out; "
+                                                    "import the ONS population file."))
+    if status == "suppressed":
+        notes.append(("data-suppressed", "low", f"{name}: a figure for {period} was returned suppressed, so the "
+                                                "value cannot be shown."))
+    if flags.get("late"):
+        notes.append(("data-late", "low", f"{name}: the return from {agency} for {period} arrived after its due "
+                                          "date."))
+    if flags.get("revised"):
+        notes.append(("data-revised", "low", f"{name}: {agency} resubmitted its return for {period} with changed "
+                                             "figures."))
+    return notes
+
+
+def _long_date(day) -> str:
+    day = pd.Timestamp(day)
+    return f"{day.day} {day:%B %Y}"
+
+
 def spc_direction(row: pd.Series | dict) -> float:
     """+1 when a row's SPC signal is above the mean or rising, −1 when below or falling."""
     d = row.get("spc_direction")
     if d is not None and np.isfinite(d) and d != 0:
         return float(d)
-    v, m = row.get("value"), row.get("spc_mean")
+    v, m = row.get("spc_value", row.get("value")), row.get("spc_mean")
     try:
         return 1.0 if float(v) >= float(m) else -1.0
     except (TypeError, ValueError):
@@ -167,4 +204,5 @@ def _lower_first(text: str) -> str:
 
 def sort_key(severity: str, code: str) -> int:
     """Order within a priority: by severity, then by how much the reason matters within it."""
-    return SEVERITY_ORDER[severity] * 100 + (EXCEPTION_CODES.index(code) if code in EXCEPTION_CODES else 99)
+    codes = EXCEPTION_CODES + DATA_NOTE_CODES
+    return SEVERITY_ORDER[severity] * 100 + (codes.index(code) if code in codes else 99)

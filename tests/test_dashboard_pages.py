@@ -131,7 +131,10 @@ def test_suppressed_and_missing_values_are_never_zero(app, serve_view, library, 
     assert "suppressed" in page and "it is not zero" in page
     home = render(app, "/")
     assert "suppressed" in home and "not returned" in home
-    assert "Children feel safe" in home and "Data missing" in home
+    # a figure not returned is a data note beside the value, not an exception
+    assert "Children feel safe" in home and "Not returned" in home and "Data missing" not in home
+    page = render(app, "/indicator/children_feel_safe")
+    assert "About the data this quarter" in page and "was not returned" in page
 
 
 def test_agency_that_never_returned(app, serve_view, library, board):
@@ -161,18 +164,38 @@ def test_unknown_ids_and_periods_get_a_friendly_message(app, serve_view, library
     assert "There is no data for 2019-20 Q1; showing 2025-26 Q2" in render(app, "/", "?period=2019-20+Q1")
 
 
-def test_an_earlier_quarter_applies_the_same_rules(app, serve_view, library, board):
-    v = _view(library, board)
+def _demo_view(library, board) -> View:
+    """A view of a dataset built by build_dataset from the demo's returns (no store needed)."""
+    from etl.demo import _number, demo_returns
+    from indicators.dataset import build_dataset
+
+    rows = [(board.local_authority.ons_code, q.label, code, _number(v), "ok")
+            for q, agencies in demo_returns().items() for measures in agencies.values() for code, v in measures.items()]
+    measures = pd.DataFrame(rows, columns=["area_code", "period", "measure", "value", "status"])
+    population = pd.DataFrame({"area_code": board.local_authority.ons_code, "year": range(2018, 2028),
+                               "population": 85_200})
+    return View(build_dataset(measures, library, board, population=population), board, library, "demo")
+
+
+def test_an_earlier_quarter_is_shown_as_it_stood_then(app, serve_view, library, board):
+    v = _demo_view(library, board)
     serve_view(v)
-    page = render(app, "/", "?period=2024-25+Q4")
-    assert "This quarter: 2024-25 Q4" in page and "the same rules are applied" in page
-    earlier = Quarter(2024, 4)
-    expected = v.dataset.exceptions_at(earlier, library, board)
-    assert len(expected)  # the sample has reasons in that quarter too
-    for ind_id, g in expected.groupby("indicator_id"):
+    earlier = Quarter(2025, 1)
+    page = render(app, "/", "?period=2025-26+Q1")
+    assert "This quarter: 2025-26 Q1" in page and "use only the data up to 2025-26 Q1" in page
+    then = v.dataset.as_of(earlier)
+    assert then.period == earlier and then.frame["period_index"][~then.frame["is_forecast"]].max() == earlier.index
+    assert len(then.exceptions)
+    for ind_id, g in then.exceptions.groupby("indicator_id"):
         shown = [r.code for r in v.reasons(ind_id, period=earlier)]
         assert shown == list(dict.fromkeys(g.sort_values("sort_key", kind="stable")["code"]))
-    assert v.reasons("rereferral_rate", period=earlier) != v.reasons("rereferral_rate")
+    # the SPC limits and the forecast are those of the data up to then, not of the latest quarter
+    now, past = v.row("rereferral_rate"), v.at_period(earlier).row("rereferral_rate")
+    assert past["spc_upl"] != v.row("rereferral_rate", earlier)["spc_upl"]
+    assert v.at_period(earlier).forecast("rereferral_rate")[0]["period"] == (earlier + 1).label
+    assert now["period"] != past["period"]
+    page = render(app, "/indicator/rereferral_rate", "?period=2025-26+Q1")
+    assert "As forecast at 2025-26 Q1" in page
 
 
 def test_store_not_created_says_what_to_run(app, serve_view, tmp_path):

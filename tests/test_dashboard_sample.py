@@ -12,6 +12,7 @@ import pandas as pd
 
 from indicators.dataset import Dataset
 from indicators.definitions import Library, Polarity, Unit
+from indicators.exceptions import DATA_NOTE_COLUMNS
 from indicators.periods import Quarter
 
 NEIGHBOURS = [f"E0609900{n}" for n in range(2, 10)] + ["E06099010", "E06099011"]
@@ -48,7 +49,7 @@ def sample_dataset(library: Library, board, quarters: int = 12, last: Quarter = 
     area = board.local_authority.ons_code
     region = board.local_authority.region_code
     periods = [last - (quarters - 1 - i) for i in range(quarters)]
-    rows, comps, exc = [], [], []
+    rows, comps, exc, notes = [], [], [], []
     for ind in library.indicators.values():
         target, tolerance = board.target_for(ind)
         base, step = _base(ind.unit)
@@ -206,9 +207,13 @@ def sample_dataset(library: Library, board, quarters: int = 12, last: Quarter = 
         if cur["vs_neighbours"] == "worse":
             codes.append(("worse-than-neighbours", "medium", f"{ind.label} is significantly worse than the neighbours."))
         if cur["status"] == "missing":
-            codes.append(("data-missing", "high", f"A figure {ind.label} needs was not returned."))
+            notes.append({"indicator_id": ind.id, "area_code": area, "period": last.label, "agency_code": ind.agency,
+                          "code": "data-missing", "severity": "high", "sort_key": 0,
+                          "sentence": f"A figure {ind.label} needs was not returned."})
         if cur["status"] == "suppressed":
-            codes.append(("data-suppressed", "low", f"A figure {ind.label} needs was returned suppressed."))
+            notes.append({"indicator_id": ind.id, "area_code": area, "period": last.label, "agency_code": ind.agency,
+                          "code": "data-suppressed", "severity": "low", "sort_key": 203,
+                          "sentence": f"A figure {ind.label} needs was returned suppressed."})
         if cur["spc_point_type"] == "special_cause_improvement":
             codes.append(("spc-improvement", "positive", f"{ind.label} shows special cause improvement."))
         order = {"high": 0, "medium": 1, "low": 2, "positive": 3}
@@ -233,6 +238,7 @@ def sample_dataset(library: Library, board, quarters: int = 12, last: Quarter = 
                                                  "key_kind", "key", "value", "numerator", "denominator", "lower",
                                                  "upper"]),
         indicators=table, period=last, area_code=area, periods=periods,
+        data_notes=pd.DataFrame(notes, columns=DATA_NOTE_COLUMNS),
         neighbours=pd.DataFrame({"area_code": area, "neighbour_code": NEIGHBOURS,
                                  "rank": range(1, len(NEIGHBOURS) + 1)}),
     )

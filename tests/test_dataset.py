@@ -91,8 +91,13 @@ def test_stories_surface_as_exceptions(dataset):
     assert {"missed-target-red", "spc-concern"} <= codes("assessments_45_days", "early_help")
     assert "curve-turned" in codes("return_home_interviews", "cse_missing")
     assert "spc-improvement" in codes("cla_health_assessments", "neglect")
-    assert codes("self_harm_admissions", "cse_missing") == {"data-missing"}
-    assert "data-late" in codes("children_missing_education", "cse_missing")
+    # data quality is beside the figures, not an exception
+    assert not ex["code"].str.startswith("data-").any()
+    notes = dataset.data_notes
+    def noted(ind):
+        return set(notes[notes["indicator_id"] == ind]["code"])
+    assert noted("self_harm_admissions") == {"data-missing"}
+    assert "data-late" in noted("children_missing_education")
     # most severe first within each priority
     for _, g in ex.groupby("priority_id"):
         assert list(g["sort_key"]) == sorted(g["sort_key"])
@@ -170,7 +175,7 @@ def test_one_quarter_of_data(library, board):
     assert ds.period == Quarter(2026, 1)
     row = ds.at().set_index("indicator_id").loc["rereferral_rate"]
     assert row["status"] == "partial" and np.isnan(row["value"])
-    assert set(ds.exceptions["code"]) == {"data-missing"}
+    assert ds.exceptions.empty and set(ds.data_notes["code"]) == {"data-missing"}
 
 
 def test_same_dataset_on_postgresql(postgres_url, board, library, dataset, tmp_path):
@@ -216,8 +221,8 @@ def test_missing_population_is_its_own_exception(library, board):
 
     m = pd.DataFrame([("E06099001", "2026-27 Q1", "CSC_CIN_AT_END", 2800, "ok")],
                      columns=["area_code", "period", "measure", "value", "status"])
-    ex = build_dataset(m, library, board).exceptions
-    assert set(ex[ex["indicator_id"] == "cin_rate"]["code"]) == {"data-no-population"}
+    notes = build_dataset(m, library, board).data_notes
+    assert set(notes[notes["indicator_id"] == "cin_rate"]["code"]) == {"data-no-population"}
 
 
 def test_demo_never_overwrites_a_store_with_real_returns(tmp_path, board, library):

@@ -43,17 +43,56 @@ def test_reasons_name_what_happened(library):
     row = pd.Series({"period": "2026-27 Q2", "value": 25.04, "status": "ok", "rag": "red", "target": 20.0,
                      "spc_point_type": "special_cause_concern", "spc_rule": "trend", "spc_direction": 1.0,
                      "assurance": "consistent_fail", "vs_neighbours": "worse", "neighbours_mean": 21.3,
-                     "vs_england": "similar", "quartile": "D"})
-    reasons = exception_reasons(row, ind, {"late": True, "agency_name": "Children's Social Care"})
+                     "vs_england": "similar", "quartile": "D", "trial_limits": False})
+    reasons = exception_reasons(row, ind)
     codes = [c for c, _, _ in reasons]
-    assert codes == ["data-late", "missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
+    assert codes == ["missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
                      "bottom-quartile"]
+    assert [s for _, s, _ in reasons] == ["high", "high", "high", "medium", "medium"]
     sentences = dict((c, s) for c, _, s in reasons)
     assert sentences["missed-target-red"] == ("Re-referrals is 25.0%, worse than the target of 20.0% by more than "
                                              "the tolerance.")
     assert sentences["spc-concern"] == "Re-referrals: six consecutive rises (a trend of seven quarters); a cause for concern."
     assert "21.3%" in sentences["worse-than-neighbours"]
     assert sorted(codes, key=lambda c: sort_key(dict((c, s) for c, s, _ in reasons)[c], c))[0] == "missed-target-red"
+
+
+def test_trial_limit_signals_are_at_most_medium_and_say_so(library):
+    ind = library.indicator("rereferral_rate")
+    row = pd.Series({"period": "2026-27 Q2", "value": 25.04, "status": "ok", "target": 20.0,
+                     "spc_point_type": "special_cause_concern", "spc_rule": "astronomical", "spc_direction": 1.0,
+                     "assurance": "consistent_fail", "trial_limits": True})
+    reasons = {c: (sev, s) for c, sev, s in exception_reasons(row, ind)}
+    assert reasons["spc-concern"][0] == "medium" and reasons["assurance-fail"][0] == "medium"
+    assert "trial limits (fewer than 13 quarters)" in reasons["spc-concern"][1]
+
+
+def test_late_and_revised_returns_are_data_notes_not_exceptions(library):
+    from indicators.exceptions import data_notes
+
+    ind = library.indicator("rereferral_rate")
+    row = pd.Series({"period": "2026-27 Q2", "value": 19.0, "status": "ok", "rag": "green", "target": 20.0})
+    flags = {"status": "late", "late": True, "revised": True, "agency_name": "Children's Social Care"}
+    assert exception_reasons(row, ind, flags) == []
+    notes = data_notes(row, ind, flags)
+    assert [(c, s) for c, s, _ in notes] == [("data-late", "low"), ("data-revised", "low")]
+    assert "Children's Social Care" in notes[0][2] and "after its due date" in notes[0][2]
+
+
+def test_a_return_not_yet_due_is_awaited_not_missing(library):
+    import datetime as dt
+
+    from indicators.exceptions import data_notes
+
+    ind = library.indicator("self_harm_admissions")
+    row = pd.Series({"period": "2026-27 Q2", "value": np.nan, "status": "missing"})
+    awaited = data_notes(row, ind, {"status": "not_yet_due", "agency_name": "Acute trust",
+                                    "due_date": dt.date(2026, 10, 28)})
+    assert [(c, s) for c, s, _ in awaited] == [("data-not-due", "info")]
+    assert awaited[0][2] == ("Self-harm admissions: the return from Acute trust for 2026-27 Q2 is not due yet, "
+                             "due 28 October 2026.")
+    overdue = data_notes(row, ind, {"status": "missing", "agency_name": "Acute trust"})
+    assert [c for c, _, _ in overdue] == ["data-missing"]
 
 
 def test_positive_exceptions(library):
@@ -66,9 +105,14 @@ def test_positive_exceptions(library):
 
 
 def test_missing_and_suppressed(library):
+    from indicators.exceptions import data_notes
+
     ind = library.indicator("self_harm_admissions")
-    reasons = exception_reasons(pd.Series({"period": "2026-27 Q2", "value": np.nan, "status": "missing"}), ind)
-    assert [c for c, _, _ in reasons] == ["data-missing"]
+    row = pd.Series({"period": "2026-27 Q2", "value": np.nan, "status": "missing"})
+    assert exception_reasons(row, ind) == []
+    assert [c for c, _, _ in data_notes(row, ind)] == ["data-missing"]
+    row = pd.Series({"period": "2026-27 Q2", "value": np.nan, "status": "suppressed"})
+    assert [c for c, _, _ in data_notes(row, ind)] == ["data-suppressed"]
 
 
 def test_format_value(library):
@@ -101,9 +145,10 @@ def test_every_exception_code_is_worded_and_documented():
     from pathlib import Path
 
     from dashboard.formatting import EXCEPTION_SHORT
-    from indicators.exceptions import EXCEPTION_CODES
+    from indicators.exceptions import DATA_NOTE_CODES, EXCEPTION_CODES
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "dataset.md").read_text()
-    assert [c for c in EXCEPTION_CODES if c not in EXCEPTION_SHORT] == []
-    assert [c for c in EXCEPTION_CODES if f"| `{c}` |" not in doc] == []
-    assert len(set(EXCEPTION_CODES)) == len(EXCEPTION_CODES)
+    codes = EXCEPTION_CODES + DATA_NOTE_CODES
+    assert [c for c in codes if c not in EXCEPTION_SHORT] == []
+    assert [c for c in codes if f"| `{c}` |" not in doc] == []
+    assert len(set(codes)) == len(codes)

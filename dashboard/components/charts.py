@@ -73,9 +73,9 @@ def _layout(height: int = 380, **extra: Any) -> dict:
     return base
 
 
-def _line(x, y, name, colour, dash="solid", width=3, **kw) -> dict:
+def _line(x, y, name, colour, dash="solid", width=3, line_shape: str = "linear", **kw) -> dict:
     return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name,
-            "line": {"color": colour, "dash": dash, "width": width}, **kw}
+            "line": {"color": colour, "dash": dash, "width": width, "shape": line_shape}, **kw}
 
 
 def _labels(rows: Sequence[dict]) -> list[str]:
@@ -154,23 +154,28 @@ def baseline_figure(ind: Indicator, history: Sequence[dict], forecast: Sequence[
 # --- SPC ----------------------------------------------------------------------------------------------
 
 def spc_figure(ind: Indicator, history: Sequence[dict], highlight: str | None = None) -> dict:
-    """An XmR chart: values coloured and shaped by point type, the mean and the process limits."""
+    """The control chart the dataset computed (``spc_chart``): an XmR or Laney p′/u′ chart with points coloured
+    and shaped by point type, the centre line and the process limits (point by point on a Laney chart), or a
+    run chart of the values and their median."""
     rows = list(history)
     x = _labels(rows)
-    y = [_f(r.get("value")) for r in rows]
+    y = [_f(r.get("spc_value", r.get("value"))) for r in rows]
+    kind = next((str(r.get("spc_chart")) for r in reversed(rows) if r.get("spc_chart")), "xmr")
+    run = kind == "run"
     data: list[dict] = [_line(x, y, "Value", "#5A5A5A", "solid", 2, connectgaps=False, hoverinfo="skip",
                               showlegend=False)]
     types = [str(r.get("spc_point_type") or "common_cause") for r in rows]
     names = {"common_cause": "Common cause", "special_cause_improvement": "Improvement",
              "special_cause_concern": "Concern", "special_cause_neutral_high": "Unusually high",
              "special_cause_neutral_low": "Unusually low"}
-    for kind, (colour, symbol, size) in SPC_STYLE.items():
-        pts = [(xi, yi) for xi, yi, t in zip(x, y, types, strict=True) if t == kind and yi is not None]
-        if not pts and kind != "common_cause":
+    for point, (colour, symbol, size) in SPC_STYLE.items():
+        pts = [(xi, yi) for xi, yi, t in zip(x, y, types, strict=True) if t == point and yi is not None]
+        if not pts and point != "common_cause":
             continue
         data.append({"type": "scatter", "mode": "markers", "x": [p[0] for p in pts], "y": [p[1] for p in pts],
-                     "name": names[kind], "marker": {"color": colour, "symbol": symbol, "size": size,
-                                                     "line": {"color": "#1a1a1a", "width": 1}}})
+                     "name": "Quarter" if run else names[point],
+                     "marker": {"color": colour, "symbol": symbol, "size": size,
+                                "line": {"color": "#1a1a1a", "width": 1}}})
     # each SPC segment (a recorded rebase starts one) has its own mean and limits: lines break between them
     segments = [r.get("spc_segment") for r in rows]
     xs: list = []
@@ -185,15 +190,18 @@ def spc_figure(ind: Indicator, history: Sequence[dict], highlight: str | None = 
     def _col(name: str) -> list:
         return [None if i is None else _f(rows[i].get(name)) for i in idx]
 
-    data.append(_line(xs, _col("spc_mean"), "Average", "#1a1a1a", "solid", 2))
+    data.append(_line(xs, _col("spc_mean"), "Median" if run else "Average", "#1a1a1a", "solid", 2))
     if any(v is not None for v in _col("spc_upl")):
-        data.append(_line(xs, _col("spc_upl"), "Process limits", "#1a1a1a", "dash", 2))
-        data.append(_line(xs, _col("spc_lpl"), "Lower process limit", "#1a1a1a", "dash", 2, showlegend=False))
-    target = [_f(r.get("target")) for r in rows]
-    if any(t is not None for t in target):
-        data.append(_line(x, target, "Target", TARGET, "longdash", 3))
+        shape = "hv" if kind in ("p_prime", "u_prime") else "linear"
+        data.append(_line(xs, _col("spc_upl"), "Process limits", "#1a1a1a", "dash", 2, line_shape=shape))
+        data.append(_line(xs, _col("spc_lpl"), "Lower process limit", "#1a1a1a", "dash", 2, showlegend=False,
+                          line_shape=shape))
+    if ind.chart_on_headline_scale:
+        target = [_f(r.get("target")) for r in rows]
+        if any(t is not None for t in target):
+            data.append(_line(x, target, "Target", TARGET, "longdash", 3))
     annotations = []
-    if rows and bool(rows[-1].get("trial_limits")):
+    if rows and not run and bool(rows[-1].get("trial_limits")):
         annotations.append({"xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "xanchor": "right",
                             "yanchor": "bottom", "showarrow": False, "text": "Trial limits (fewer than 13 points)",
                             "font": {"size": 14, "color": "#1a1a1a"}, "bgcolor": "#FFF3CD", "borderpad": 3})
@@ -203,8 +211,8 @@ def spc_figure(ind: Indicator, history: Sequence[dict], highlight: str | None = 
                             "yshift": 18, "text": _value_text(ind, known[-1][1]), "font": {"size": 16}})
     return {"data": data, "layout": _layout(
         420, xaxis={"categoryorder": "array", "categoryarray": x, "title": {"text": "Quarter"}, "tickangle": -45},
-        yaxis={"title": {"text": axis_title(ind)}}, annotations=annotations, shapes=_marker_line(highlight, x),
-        legend={"y": 1.08})}
+        yaxis={"title": {"text": axis_title(ind)}}, annotations=annotations,
+        shapes=_marker_line(highlight, x), legend={"y": 1.08})}
 
 
 def _marker_line(highlight: str | None, categories: Sequence[str]) -> list[dict]:

@@ -40,7 +40,9 @@ def _reason_line(mr: MatrixRow) -> html.Div | None:
 def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
     ind, row = mr.indicator, mr.row or {}
     status = row.get("status", "missing" if not row else "ok")
-    flags = [label for code, label in _DATA_FLAGS.items() if any(r.code == code for r in mr.reasons)]
+    flags = [label for code, label in _DATA_FLAGS.items() if any(r.code == code for r in mr.notes)]
+    if any(r.code == "data-not-due" for r in mr.notes):
+        status = "not_due"
     value = format_indicator_value(row.get("value"), ind, status, short=True) if row else "no data"
     cls = "row-exception" if mr.is_exception else ("row-good" if mr.good_news else "")
     return html.Tr([

@@ -40,10 +40,12 @@ def layout(**_ignored) -> html.Div:
             "An indicator is an exception when it needs the board's attention this quarter: it missed its target "
             "(red, or amber when within the tolerance), its SPC chart shows special-cause concern, the process "
             "limits show the target will consistently be missed, it is significantly worse than the statistical "
-            "neighbours or England, it is in the bottom quarter of local authorities, or its data is missing, "
-            "late, suppressed or revised. Each exception lists its reasons in plain English so the PQA "
-            "sub-group can agree or challenge it. Good news (special-cause improvement, significantly better "
-            "than the neighbours) is shown too, but does not count as an exception.",
+            "neighbours or England, it is in the bottom quarter of local authorities, or it is doing worse than "
+            "the baseline frozen when its action plan started. Each exception lists its reasons in plain English "
+            "so the PQA sub-group can agree or challenge it. Good news (special-cause improvement, significantly "
+            "better than the neighbours, a turned curve) is shown too, but does not count as an exception. "
+            "Missing, late, revised and suppressed data are not performance: they are noted beside the figures "
+            "and on the Agency returns page, and a return that is not due yet is shown as awaited.",
         ),
         html.Section([
             html.H2("Statistical process control (SPC)", className="section-title"),
@@ -53,7 +55,16 @@ def layout(**_ignored) -> html.Div:
                    "the average moving range. A point is special cause when it falls outside the limits, when "
                    "seven quarters in a row sit on one side of the average (a shift), when seven quarters in a row "
                    "each rise or each fall (a trend), or when two of three quarters in a row are close to a limit. "
-                   "With fewer than 13 points the limits are trial limits: treat them with care."),
+                   "With fewer than 13 points the limits are trial limits: a signal on them is raised as medium "
+                   "at most, and said to be provisional."),
+            html.P("A control chart assumes each point is independent of the last. So it plots each quarter's own "
+                   "figures, even when the headline is a rolling 12 months or a year to date (those share most of "
+                   "their months from one quarter to the next); for a stock such as children on a plan at quarter "
+                   "end it plots the related flow (plans started in the quarter), or shows a run chart (the values "
+                   "and their median, with no special-cause rules) and says why. When a percentage's "
+                   "denominators vary by more than a quarter around their average, Laney's p′ chart gives each "
+                   "point its own limits. After seven or more quarters on one side of the average the page "
+                   "proposes a rebase at the start of the shift; the chart is only rebased when PQA decides so."),
             html.P("The variation icon shows the latest point's type and the assurance icon whether the target "
                    "will be met if nothing changes. Shape and letter carry the meaning as well as colour:"),
             icon_key(),

@@ -24,9 +24,10 @@ def layout(period: str | None = None, **_ignored) -> object:
 def build(v: View, period_text: str | None = None) -> html.Div:
     period, note = v.resolve_period(period_text)
     keep = str(period) if period != v.current else None
+    pv = v.at_period(period)
     sections, jump, exceptions = [], [], set()
     for p in v.board.priorities:
-        rows = v.matrix(p.id, period)
+        rows = pv.matrix(p.id)
         n_exc = sum(r.is_exception for r in rows)
         exceptions |= {r.indicator.id for r in rows if r.is_exception}
         anchor = f"priority-{p.id}"
@@ -54,8 +55,8 @@ def build(v: View, period_text: str | None = None) -> html.Div:
         page_header(f"This quarter: {period}", lead,
                     period_select("home-period", v.period_options(), period)),
         notice(note) if note else None,
-        notice(f"Exceptions are agreed for the current quarter, {v.current}. For {period} the same rules are "
-               "applied to that quarter's figures; the assurance icon is the latest one.", "info") if past else None,
+        notice(f"{period} as it stood then: the exceptions, SPC signals, forecasts and comparisons use only the "
+               f"data up to {period} (the latest quarter is {v.current}).", "info") if past else None,
         html.Nav(html.Ul(jump, className="jump-list"), className="jump-nav", **{"aria-label": "Priorities"}),
         icon_key(),
         *sections,

@@ -25,6 +25,7 @@ from dashboard.components.layout import (
     period_select,
     problem,
     query,
+    with_code,
 )
 from dashboard.components.state import with_view
 from dashboard.components.tables import data_table, definition_list, story_section
@@ -42,7 +43,10 @@ from dashboard.summaries import (
     benchmark_summary,
     funnel_summary,
     latest_sentence,
+    rebase_proposal,
+    spc_note,
     spc_summary,
+    spc_title,
 )
 from indicators.definitions import Indicator
 from indicators.periods import Quarter
@@ -202,22 +206,42 @@ def curve_box(curve: list[dict]) -> html.Div | None:
     ], className=f"curve-box {'good' if good else ''}".strip())
 
 
+def proposal_box(text: str) -> html.Div | None:
+    """A proposed rebase, with its evidence and how to record the decision."""
+    if not text:
+        return None
+    return html.Div(with_code(text), className="alert alert-warning notice rebase-proposal", role="status")
+
+
+def notes_box(notes: list) -> html.Section | None:
+    """What to know about the data behind the figure: missing, late, revised or awaited returns. Shown beside
+    the figure, not as reasons for an exception."""
+    if not notes:
+        return None
+    return html.Section([
+        html.H2("About the data this quarter", className="h5"),
+        html.Ul([html.Li(r.sentence) for r in notes], className="note-list mb-0"),
+    ], className="notes-box", **{"aria-label": "About the data"})
+
+
 def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Div:
     ind = v.indicator(str(indicator_id)) if indicator_id else None
     if ind is None or ind.id not in v.indicators:
         return _unknown(v, indicator_id)
     period, note = v.resolve_period(period_text)
     keep = str(period) if period != v.current else None
-    row = v.row(ind.id, period)
-    history = v.history(ind.id)
-    forecast = v.forecast(ind.id)
-    reasons = v.reasons(ind.id, period=period)
+    pv = v.at_period(period)  # everything below as it stood at that quarter
+    row = pv.row(ind.id)
+    history = pv.history(ind.id)
+    forecast = pv.forecast(ind.id)
+    reasons = pv.reasons(ind.id)
+    notes = pv.notes(ind.id)
     last_row = row
     agency = next((a.name for a in v.board.agencies if a.code == ind.agency), ind.agency)
     target, tolerance = v.board.target_for(ind)
     story, actions = v.story(ind.id)
     method = next((r.get("forecast_method") for r in forecast if r.get("forecast_method")), "")
-    curve = v.curve(ind.id)
+    curve = pv.curve(ind.id)
     priorities = [p for p in v.board.priorities if p.id in ind.priorities]
 
     reason_block = None
@@ -244,7 +268,6 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
     lead = html.Span([ind.question.title, " · Serves: ", *(served[:-1] or ["no board priority"])])
 
     is_current = period == v.current
-    shown_forecast = forecast if is_current else []
     has_values = any(is_number(r.get("value")) for r in history)
     no_values = notice(f"There are no values of {ind.label} to chart yet: every quarter so far is suppressed or "
                        "missing. The data table below says which.", "light")
@@ -252,24 +275,25 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
         html.Section([
             html.H2("Turn the curve: the baseline", id="baseline", className="section-title"),
             curve_box(curve),
-            chart(baseline_figure(ind, history, shown_forecast, None if is_current else period.short, curve),
-                  baseline_summary(ind, last_row, shown_forecast) if is_current else
-                  latest_sentence(ind, last_row) + f" The dotted line marks {period}; the forecast is made from "
-                                                   f"the current quarter, {v.current}.",
+            chart(baseline_figure(ind, history, forecast, None, curve),
+                  baseline_summary(ind, last_row, forecast),
                   f"{ind.label}: history and forecast", graph_id="baseline-chart",
                   note=(f"Forecast method: {method.rstrip('.')}. The shaded bands are the 80% and 95% ranges the "
-                        "forecast expects the value to fall in if nothing changes." if method and is_current
-                        else None)) if has_values else no_values,
+                        "forecast expects the value to fall in if nothing changes."
+                        + ("" if is_current else f" As forecast at {period}, from the data up to then.")
+                        if method else None)) if has_values else no_values,
         ], className="indicator-section"),
         html.Section([
             html.H2("Statistical process control", id="spc", className="section-title"),
             _spc_icons(ind, history),
-            chart(spc_figure(ind, history, None if is_current else period.short),
+            proposal_box(rebase_proposal(ind, history)),
+            chart(spc_figure(ind, history, None),
                   spc_summary(ind, history),
-                  f"{ind.label}: XmR chart", graph_id="spc-chart") if has_values else no_values,
+                  spc_title(ind, history), graph_id="spc-chart",
+                  note=spc_note(ind, history)) if has_values else no_values,
         ], className="indicator-section"),
         html.Section([html.H2("Benchmarking", id="benchmarking", className="section-title"),
-                      *_benchmarking(v, ind, row, period)], className="indicator-section"),
+                      *_benchmarking(pv, ind, row, period)], className="indicator-section"),
         html.Section([html.H2("The data", id="data", className="section-title"),
                       data_table(ind, history, str(period))], className="indicator-section"),
         html.Section([html.H2("About this indicator", id="definition", className="section-title"),
@@ -285,6 +309,7 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
         notice(note) if note else None,
         html.P(latest_sentence(ind, row), className="lead-summary"),
         _facts(v, ind, row, period),
+        notes_box(notes),
         reason_block,
         toc,
         *sections,

@@ -57,9 +57,10 @@ def layout(priority_id: str | None = None, period: str | None = None, **_ignored
 def build_index(v: View, period_text: str | None) -> html.Div:
     period, note = v.resolve_period(period_text)
     keep = str(period) if period != v.current else None
+    pv = v.at_period(period)
     cards = []
     for p in v.board.priorities:
-        rows = v.matrix(p.id, period)
+        rows = pv.matrix(p.id)
         n_exc = sum(r.is_exception for r in rows)
         cards.append(dbc.Col(html.Div([
             html.H2(dcc.Link(p.name, href=f"/priority/{p.id}{query(period=keep)}", className="stretched-link"),
@@ -120,7 +121,8 @@ def build(v: View, priority_id: str | None, period_text: str | None) -> html.Div
         return _unknown(v, priority_id)
     period, note = v.resolve_period(period_text)
     keep = str(period) if period != v.current else None
-    rows = v.matrix(p.id, period)
+    pv = v.at_period(period)
+    rows = pv.matrix(p.id)
     n_exc = sum(r.is_exception for r in rows)
     groups = []
     for q in QUESTION_ORDER:
@@ -131,7 +133,7 @@ def build(v: View, priority_id: str | None, period_text: str | None) -> html.Div
         groups.append(html.Section([
             html.H2([q.title, " ", html.Span(f"{plural(len(in_q), 'indicator')}, {plural(n_q, 'exception')}",
                                              className="question-count")], className="question-title"),
-            dbc.Row([indicator_card(v, mr, keep, period) for mr in in_q]),
+            dbc.Row([indicator_card(pv, mr, keep, period) for mr in in_q]),
         ], className="question-section"))
     return html.Div([
         html.Nav(html.Ol([html.Li(dcc.Link("This quarter", href=f"/{query(period=keep)}"), className="breadcrumb-item"),
