@@ -21,6 +21,23 @@ PUBLISHED_COLUMNS = ["indicator_id", "area_code", "area_name", "level", "la_numb
 
 _LEVELS = {"National": "england", "Regional": "region", "Local authority": "la"}
 
+#: DfE publishes the year ending 31 March Y (EES ``time_period`` Y) in the autumn of Y, so that year is first
+#: available for the second quarter (July to September) of the financial year starting in April Y.
+FIRST_QUARTER_PUBLISHED = 2
+
+
+def latest_published_year(period_index):
+    """The latest DfE year (``time_period``) available during a quarter, as it was then.
+
+    Year Y is used from Q2 of the financial year that starts in April Y (``FIRST_QUARTER_PUBLISHED``): 2026-27 Q2
+    onwards uses 2026, 2026-27 Q1 still uses 2025. ``period_index`` is ``Quarter.index`` (a number or an
+    array of them); returns the same shape.
+    """
+    idx = np.asarray(period_index, dtype=np.int64)
+    fy, q = idx // 4, idx % 4 + 1
+    out = np.where(q >= FIRST_QUARTER_PUBLISHED, fy, fy - 1)
+    return out if out.ndim else int(out)
+
 
 def _matches_filters(frame: pd.DataFrame, filters: dict[str, str]) -> pd.Series:
     mask = pd.Series(True, index=frame.index)
