@@ -70,9 +70,9 @@ def _reference_population(shared) -> tuple[dict, dict]:
     p = pd.read_csv(shared / POP, dtype=str, keep_default_na=False)
     value = pd.to_numeric(p["population_estimate"], errors="coerce")
     la = p["geographic_level"] == "Local authority"
-    by_number = dict(zip(zip(p.loc[la, "old_la_code"].astype(int), p.loc[la, "time_period"].astype(int)), value[la]))
+    by_number = dict(zip(zip(p.loc[la, "old_la_code"].astype(int), p.loc[la, "time_period"].astype(int), strict=True), value[la], strict=True))
     code = np.where(p["geographic_level"] == "Regional", p["region_code"], p["country_code"])
-    by_code = dict(zip(zip(code[~la], p.loc[~la, "time_period"].astype(int)), value[~la]))
+    by_code = dict(zip(zip(code[~la], p.loc[~la, "time_period"].astype(int), strict=True), value[~la], strict=True))
     return by_number, by_code
 
 
@@ -89,11 +89,11 @@ def test_every_published_rate_is_reproduced(published, indicator):
     by_number, by_code = _reference_population(shared)
     la = (raw["geographic_level"] == "Local authority").to_numpy()
     population = np.array([by_number.get((int(n), y - 1)) if is_la and n.isdigit() else by_code.get((a, y - 1))
-                           for n, a, y, is_la in zip(raw["old_la_code"], raw["area_code"], raw["year"], la)],
+                           for n, a, y, is_la in zip(raw["old_la_code"], raw["area_code"], raw["year"], la, strict=True)],
                           dtype=float)
     expected = count.to_numpy(dtype=float) / population * 10_000
     ours = _ours(pub, indicator)
-    got = ours["value"].reindex(list(zip(raw["area_code"], raw["year"]))).to_numpy(dtype=float)
+    got = ours["value"].reindex(list(zip(raw["area_code"], raw["year"], strict=True))).to_numpy(dtype=float)
     has = np.isfinite(expected)
     assert has.sum() > 0.9 * np.isfinite(count).sum()  # every row with a count and a population
     np.testing.assert_allclose(got[has], expected[has], rtol=1e-12)
@@ -125,7 +125,7 @@ def test_looked_after_rate_equals_the_published_rate_per_10000(published):
     pub, _pop, shared = published
     raw = _raw(shared / CLA, FILES["cla_rate"][2])
     rate = pd.to_numeric(raw["rate_per_10000"], errors="coerce").to_numpy(dtype=float)
-    ours = _ours(pub, "cla_rate")["value"].reindex(list(zip(raw["area_code"], raw["year"]))).to_numpy(dtype=float)
+    ours = _ours(pub, "cla_rate")["value"].reindex(list(zip(raw["area_code"], raw["year"], strict=True))).to_numpy(dtype=float)
     la = (raw["geographic_level"] == "Local authority").to_numpy()
     has = np.isfinite(rate)
     assert (has & la).sum() >= 150 * 5 and np.isfinite(ours[has]).all()
@@ -141,7 +141,7 @@ def test_la_number_join_gives_dfe_s_own_population_for_every_la(published):
     pub, _pop, shared = published
     raw = _raw(shared / CLA, FILES["cla_rate"][2])
     dfe = pd.to_numeric(raw["population_estimate"], errors="coerce").to_numpy(dtype=float)
-    ours = _ours(pub, "cla_rate")["denominator"].reindex(list(zip(raw["area_code"], raw["year"]))) \
+    ours = _ours(pub, "cla_rate")["denominator"].reindex(list(zip(raw["area_code"], raw["year"], strict=True))) \
         .to_numpy(dtype=float)
     la = (raw["geographic_level"] == "Local authority").to_numpy()
     has = np.isfinite(dfe)
@@ -167,5 +167,5 @@ def test_published_percentages_are_kept_as_published(published, indicator):
     file, measure = PERCENTAGES[indicator]
     raw = _raw(shared / file, {})
     value = pd.to_numeric(raw[measure], errors="coerce").to_numpy(dtype=float)
-    got = _ours(pub, indicator)["value"].reindex(list(zip(raw["area_code"], raw["year"]))).to_numpy(dtype=float)
+    got = _ours(pub, indicator)["value"].reindex(list(zip(raw["area_code"], raw["year"], strict=True))).to_numpy(dtype=float)
     np.testing.assert_array_equal(got, value)
