@@ -187,6 +187,7 @@ def test_the_neighbours_test_is_said_and_drawn(rereferrals):
                           "would fall in, from their average of 19.5% and their spread: significantly worse than them.")
     fig = benchmark_figure(rereferrals, ranked + [{"area_code": "H", "value": 28.0, "is_self": True}], {})
     band = [sh for sh in fig["layout"]["shapes"] if sh["type"] == "rect"]
+    assert sum(sh["type"] == "line" and sh["line"]["color"] == "#D55E00" for sh in fig["layout"]["shapes"]) == 2
     assert len(band) == 1 and (band[0]["x0"], band[0]["x1"]) == pytest.approx((12.3167, 26.6833), abs=1e-3)
     assert any(t.get("name", "").startswith("Neighbours' 95% range 12.3%–26.7%") for t in fig["data"])
 

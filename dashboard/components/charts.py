@@ -272,6 +272,9 @@ def benchmark_figure(ind: Indicator, ranked: Sequence[dict], names: dict[str, st
         top = max(top, hi)
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": max(lo, 0.0), "x1": hi, "y0": 0, "y1": 1,
                        "fillcolor": NEIGHBOURS, "opacity": 0.14, "line": {"width": 0}, "layer": "below"})
+        for edge in (max(lo, 0.0), hi):  # the edges drawn solid enough for a projector
+            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": edge, "x1": edge, "y0": 0, "y1": 1,
+                           "line": {"color": NEIGHBOURS, "width": 2, "dash": "dash"}, "layer": "below"})
         data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "hoverinfo": "skip",
                      "marker": {"symbol": "square", "size": 16, "color": NEIGHBOURS, "opacity": 0.35},
                      "name": f"Neighbours' {level:.0%} range {_value_text(ind, max(lo, 0.0))}–{_value_text(ind, hi)}"})
