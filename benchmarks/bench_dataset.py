@@ -89,7 +89,7 @@ def main() -> None:
 
     # time the stages by wrapping the functions build_dataset calls
     for name in ("compute_values", "published_values", "compare", "_spc", "_forecasts", "_exceptions",
-                 "_quarterly_comparators"):
+                 "reporting_comparators", "with_dispersion"):
         fn = getattr(ds, name)
 
         def timed(*a, _fn=fn, _name=name, **k):

@@ -226,7 +226,7 @@ def spc_summary(ind: Indicator, rows: Sequence[Row]) -> str:
 
 def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], year: Any = None,
                       england: Any = None, region: Any = None, region_name: str = "the region",
-                      own_period: Any = None, rank: Any = None) -> str:
+                      own_period: Any = None, rank: Any = None, level: float = 0.95) -> str:
     """Where this area ranks among its statistical neighbours, with England and the region.
 
     ``own_period``: the quarter this area's value is for, when it is set against the others' published year.
@@ -257,12 +257,41 @@ def benchmark_summary(ind: Indicator, area_name: str, ranked: Sequence[Row], yea
         parts.append(f"England {_fmt(ind, england)}")
     if is_number(region):
         parts.append(f"{region_name} {_fmt(ind, region)}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts) + ". " + neighbours_test_sentence(ind, area_name, value, ranked, level)
+
+
+def neighbours_test_sentence(ind: Indicator, area_name: str, value: Any, ranked: Sequence[Row],
+                             level: float = 0.95) -> str:
+    """Says what the neighbours test is and what it found: the area against the range one more area like the
+    neighbours would fall in (their prediction interval), not against their average as a fixed number."""
+    from dashboard.components.charts import neighbours_band
+
+    band = neighbours_band(ranked, level)
+    if band is None or not is_number(value):
+        return "Too few neighbours have a value to test whether it differs from them."
+    lo, hi, mean, k = band
+    lo = max(lo, 0.0)
+    rng = (f"{_fmt(ind, lo)} to {_fmt(ind, hi)}, the {level:.0%} range one more area like its {k} neighbours "
+           f"would fall in, from their average of {_fmt(ind, mean)} and their spread")
+    v = float(value)
+    if lo <= v <= hi:
+        return f"{area_name} is within {rng}: not significantly different from them."
+    side = "above" if v > hi else "below"
+    if ind.polarity == Polarity.context:
+        verdict = f"significantly {'higher' if v > hi else 'lower'} than them"
+    else:
+        better = (v > hi) == (ind.polarity == Polarity.higher_better)
+        verdict = f"significantly {'better' if better else 'worse'} than them"
+    return f"{area_name} is {side} {rng}: {verdict}."
 
 
 def funnel_summary(ind: Indicator, area_name: str, position: Any, n_areas: int, year: Any = None,
-                   own_period: Any = None) -> str:
-    """Where this area sits on the funnel plot against England."""
+                   own_period: Any = None, adjustment: Any = None, phi: Any = None, tau2: Any = None) -> str:
+    """Where this area sits on the funnel plot against England, and what the limits allow for.
+
+    ``adjustment``, ``phi``, ``tau2``: the row's ``funnel_adjustment``, ``overdispersion_phi`` and
+    ``random_effects_tau2``; when the indicator is over-dispersed the sentence says the limits were widened.
+    """
     when = f" in {year_label(year)}" if year_label(year) else ""
     if not n_areas:
         return f"No local authority values are published for {ind.label}."
@@ -271,6 +300,11 @@ def funnel_summary(ind: Indicator, area_name: str, position: Any, n_areas: int, 
     if not where:
         return f"The funnel plot shows {areas}{when}; {area_name} could not be placed on it."
     who = f"{area_name} ({own_period})" if own_period else area_name
+    if adjustment == "additive" and is_number(phi) and is_number(tau2):
+        return (f"Of {areas}{when}, {who} is {where}. Local authorities differ from each other far more than "
+                f"chance alone would make them (over-dispersion φ = {float(phi):,.1f}), so the limits are widened "
+                f"by the spread between areas (additive random effects, τ² = {float(tau2):,.4g}): a point outside "
+                "them differs from England by more than areas usually do.")
     return (f"Of {areas}{when}, {who} is {where}; points outside the funnel differ from England by more than "
             "chance would explain.")
 

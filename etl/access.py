@@ -77,18 +77,32 @@ def read_benchmarks(engine: Engine, library: Library) -> pd.DataFrame:
 
 
 def read_population(engine: Engine) -> pd.DataFrame:
-    """ONS mid-year estimates of children aged 0 to 17: area_code, year, population.
+    """ONS mid-year estimates of children aged 0 to 17: area_code, la_number, year, population.
 
     Any imported dataset with a ``population_estimate`` column counts; where several age groups are stored,
-    the 0 to 17 one is used.
+    the 0 to 17 one is used. ``la_number`` is DfE's 3-digit LA number (empty for England and the regions):
+    rates join on it and the year, because an authority's ONS code can change while its number does not
+    (North Yorkshire and Somerset in 2023, Northumberland and Gateshead before 2020). Each LA's years are
+    also given under its current ONS code (``current_codes``), so an area looked up by today's code (the
+    board's own) finds its population for every year.
     """
+    columns = ["area_code", "la_number", "year", "population"]
     df = load_benchmarks(engine, None, [POPULATION_MEASURE])
     if df.empty:
-        return pd.DataFrame(columns=["area_code", "year", "population"])
+        return pd.DataFrame(columns=columns)
     children = df["filters"].str.contains("0 to 17", regex=False) | df["dataset"].str.contains("0_17", regex=False)
     df = df[children] if children.any() else df
     df = df.rename(columns={"time_period": "year", "value": "population"}).dropna(subset=["population"])
-    return df.drop_duplicates(["area_code", "year"])[["area_code", "year", "population"]].reset_index(drop=True)
+    df = df.drop_duplicates(["area_code", "year"])[columns]
+    las = df[df["la_number"].notna()]
+    if len(las):
+        codes = current_codes(engine)
+        current = las["la_number"].astype(int).map(codes)
+        moved = las[current.notna().to_numpy() & (current.to_numpy(dtype=object) != las["area_code"].to_numpy())]
+        if len(moved):
+            extra = moved.assign(area_code=current[moved.index])
+            df = pd.concat([df, extra], ignore_index=True).drop_duplicates(["area_code", "year"], keep="first")
+    return df.reset_index(drop=True)
 
 
 def read_areas(engine: Engine) -> pd.DataFrame:

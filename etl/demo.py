@@ -221,7 +221,8 @@ def _annual_from_returns(returns, year: int, measures: list[str], snapshot: bool
 
 
 def write_benchmark_files(directory: Path, returns) -> list[Path]:
-    """Annual EES-style CSVs (CIN B1, C1, D3, D5) and the ONS 0–17 population, for every demo area."""
+    """Annual EES-style CSVs (CIN B1, C1, D3, D5, C4, looked-after children) and the ONS 0–17 population, for
+    every demo area."""
     rng = np.random.default_rng(SEED + 2)
     areas = demo_areas()
     directory.mkdir(parents=True, exist_ok=True)
@@ -236,7 +237,7 @@ def write_benchmark_files(directory: Path, returns) -> list[Path]:
     def eng(level, drift, y):
         return level * (1 + drift) ** (y - 2025)
 
-    rows: dict[str, list[dict]] = {k: [] for k in ("b1", "c1", "d3", "d5", "pop")}
+    rows: dict[str, list[dict]] = {k: [] for k in ("b1", "c1", "d3", "d5", "c4", "cla", "pop")}
     for y in YEARS:
         for a in areas:
             p = pop[(a.code, y - 1)]
@@ -292,6 +293,7 @@ def write_benchmark_files(directory: Path, returns) -> list[Path]:
                 rows["d5"].append(_agg_row(y, geo, rows["d5"], members, ["CPP_At31", "2_years_or_more"],
                                            {"category": "Child Protection Plans by length of time"},
                                            pct=("2_years_or_more_percent", "2_years_or_more", "CPP_At31")))
+    _section47_and_looked_after(rows, areas, pop, returns, eng)
     for y in range(2018, 2026):
         for a in areas:
             rows["pop"].append(_la_row(y, a, {"age_group": "Children aged 0 to 17 years", "population_estimate": pop[(a.code, y)]}))
@@ -305,6 +307,8 @@ def write_benchmark_files(directory: Path, returns) -> list[Path]:
              "c1": "ees_cin_c1_referrals_rereferrals_2019_2026.csv",
              "d3": "ees_cin_d3_cpp_second_or_subsequent_2019_2026.csv",
              "d5": "ees_cin_d5_cpp_at31march_by_duration_2019_2026.csv",
+             "c4": "ees_cin_c4_section47_icpc_2019_2026.csv",
+             "cla": "ees_cla_number_and_rate_per_10k_2021_2026.csv",
              "pop": "ons_population_0_17_2018_2025.csv"}
     paths = []
     for key, file in names.items():
@@ -318,6 +322,48 @@ def write_benchmark_files(directory: Path, returns) -> list[Path]:
             w.writerows(data)
         paths.append(path)
     return paths
+
+
+CLA_AT_31_MARCH = "Children looked after on 31 March each year"
+
+
+def _section47_and_looked_after(rows: dict, areas: list[DemoArea], pop: dict, returns, eng) -> None:
+    """Section 47 enquiries (C4) and looked-after children at 31 March (the CLA file), as DfE lays them out.
+
+    Drawn from their own random stream, so adding them left the other files' figures as they were. As in
+    DfE's looked-after file, England's and the regions' counts are rounded to the nearest 10 while their
+    rates per 10,000 (whole numbers) come from the unrounded counts, and the file carries its population.
+    """
+    rng = np.random.default_rng(SEED + 3)
+    for y in YEARS:
+        s47_rows, cla_rows = [], []
+        for a in areas:
+            p = pop[(a.code, y - 1)]
+            s47 = round(p * eng(185, 0.01, y) * a.need / 10_000 * rng.normal(1, 0.08))
+            cla = round(p * eng(68, 0.005, y) * a.need / 10_000 * rng.normal(1, 0.07))
+            if a.la_number == 990:
+                f = _annual_from_returns(returns, y, ["CSC_S47"], False)
+                s = _annual_from_returns(returns, y, ["CSC_CLA_AT_END"], True)
+                s47 = int(f["CSC_S47"]) if f else s47
+                cla = int(s["CSC_CLA_AT_END"]) if s else cla
+            s47_rows.append((a, s47))
+            cla_rows.append((a, cla, p))
+            rows["c4"].append(_la_row(y, a, {"category": "Section 47s and Initial Child Protection Conferences",
+                                              "Section47": s47}))
+            if y >= 2021:
+                rows["cla"].append(_la_row(y, a, {"population_type": CLA_AT_31_MARCH, "population_estimate": p,
+                                                   "children_count": cla, "rate_per_10000": round(10_000 * cla / p)}))
+        for code, name, level in [(c, n, "Regional") for c, n in REGIONS] + [("E92000001", "England", "National")]:
+            geo = {"level": level, "code": code, "name": name}
+            members = {a.code for a in areas if level == "National" or a.region_code == code}
+            rows["c4"].append(_geo_row(y, geo, {"category": "Section 47s and Initial Child Protection Conferences",
+                                                "Section47": sum(v for a, v in s47_rows if a.code in members)}))
+            if y >= 2021:
+                cla = sum(v for a, v, _ in cla_rows if a.code in members)
+                p = sum(q for a, _, q in cla_rows if a.code in members)
+                rows["cla"].append(_geo_row(y, geo, {"population_type": CLA_AT_31_MARCH, "population_estimate": p,
+                                                     "children_count": int(round(cla, -1)),
+                                                     "rate_per_10000": round(10_000 * cla / p)}))
 
 
 def _level_order(level: str) -> int:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from indicators.benchmarking import published_values
 from indicators.board import Board
-from indicators.compare import COMPARABLE_UNITS, COMPARATOR_COLUMNS, compare
+from indicators.compare import COMPARATOR_COLUMNS, compare, reporting_comparators, with_dispersion
 from indicators.definitions import ChartSeries, Library, Polarity, Unit
 from indicators.exceptions import (
     DATA_NOTE_COLUMNS,
@@ -95,41 +95,6 @@ def indicator_table(library: Library, board: Board | None = None) -> pd.DataFram
             "suppress_below": ind.suppress_below, "decimals": ind.decimals,
         })
     return pd.DataFrame(rows)
-
-
-def _quarterly_comparators(values: pd.DataFrame, library: Library, areas: pd.DataFrame | None) -> pd.DataFrame:
-    """Other areas' own quarterly values as comparators, with England (and regions) as sums of their parts."""
-    comparable = [i.id for i in library.indicators.values() if i.unit in COMPARABLE_UNITS]
-    v = values[values["indicator_id"].isin(comparable) & (values["status"] == "ok")]
-    if v.empty:
-        return pd.DataFrame(columns=COMPARATOR_COLUMNS)
-    la = pd.DataFrame({
-        "indicator_id": v["indicator_id"], "area_code": v["area_code"], "area_name": v["area_code"],
-        "level": "la", "region_code": None, "key_kind": "quarter", "key": v["period_index"],
-        "value": v["value"], "numerator": v["numerator"], "denominator": v["denominator"],
-        "lower": v["lower"], "upper": v["upper"],
-    })
-    if areas is not None and not areas.empty:
-        names = areas.set_index("area_code")
-        la["area_name"] = la["area_code"].map(names["area_name"]).fillna(la["area_code"])
-        la["region_code"] = la["area_code"].map(names["region_code"])
-    scale = {i: (100.0 if library.indicator(i).unit == Unit.percentage else 10_000.0) for i in comparable}
-    parts = [la]
-    for level, key_cols in (("england", []), ("region", ["region_code"])):
-        if level == "region" and la["region_code"].isna().all():
-            continue
-        g = la.groupby(["indicator_id", "key"] + key_cols, dropna=True)[["numerator", "denominator"]].sum().reset_index()
-        g["value"] = g["numerator"] / g["denominator"] * g["indicator_id"].map(scale)
-        g["level"] = level
-        g["key_kind"] = "quarter"
-        g["area_code"] = g["region_code"] if level == "region" else "E92000001"
-        g["area_name"] = g["area_code"] if level == "region" else "England"
-        if level == "england":
-            g["region_code"] = None
-        g["lower"] = np.nan
-        g["upper"] = np.nan
-        parts.append(g[COMPARATOR_COLUMNS])
-    return pd.concat(parts, ignore_index=True)[COMPARATOR_COLUMNS]
 
 
 def _spc(frame: pd.DataFrame, library: Library, targets: dict,
@@ -276,7 +241,9 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     focal = values[values["area_code"].isin(focal_areas)].copy()
     targets = {i.id: (board.target_for(i) if board else (i.target, i.tolerance)) for i in library.indicators.values()}
 
-    # comparators: published annual values and, when other areas report quarterly, theirs
+    # comparators: DfE's published annual values (England, regions, every LA, with each indicator × year's
+    # over-dispersion) and, when several areas report into this store, their own quarterly values and pooled
+    # value, kept apart from England's
     published = published_values(benchmarks, library, population, level=level)
     comp_parts = []
     if not published.empty:
@@ -284,8 +251,9 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
         p["key_kind"] = "year"
         comp_parts.append(p[COMPARATOR_COLUMNS])
     if values["area_code"].nunique() > 1:
-        comp_parts.append(_quarterly_comparators(values, library, areas))
+        comp_parts.append(reporting_comparators(values, library, areas))
     comparators = pd.concat(comp_parts, ignore_index=True) if comp_parts else pd.DataFrame(columns=COMPARATOR_COLUMNS)
+    comparators = with_dispersion(comparators, library)
 
     # targets and RAG
     focal["target"] = focal["indicator_id"].map({k: v[0] for k, v in targets.items()}).astype(float)
@@ -326,7 +294,7 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     if board:
         regions.setdefault(own, board.local_authority.region_code)
     nb = neighbours if neighbours is not None else pd.DataFrame(columns=["area_code", "neighbour_code", "rank"])
-    focal = compare(focal, comparators, nb, regions, library, funnel_levels)
+    focal = compare(focal, comparators, nb, regions, library, funnel_levels, level=level)
     focal = focal.drop(columns=["key_kind", "key"])
 
     # the current period

@@ -123,17 +123,29 @@ def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | 
                         f"{name}: the target of {format_value(target, ind)} lies outside the process limits on "
                         "the wrong side, so it will not be met without a change to the system." + trial_words))
     nb = row.get("vs_neighbours")
+    lo, hi = row.get("neighbours_lower"), row.get("neighbours_upper")
+    has_band = lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi)
+    band = (f"the range its statistical neighbours' values make plausible ({format_value(lo, ind)} to "
+            f"{format_value(hi, ind)})") if has_band else "its statistical neighbours' range"
     if nb == "worse":
-        reasons.append(("worse-than-neighbours", "medium", f"{name} is {shown}, significantly worse than the "
-                                                           f"statistical neighbours' average of "
-                                                           f"{format_value(row.get('neighbours_mean'), ind)}."))
+        side = "above" if ind.polarity == Polarity.lower_better else "below"
+        reasons.append(("worse-than-neighbours", "medium", f"{name} is {shown}, {side} {band}: significantly worse "
+                                                           "than the neighbours."))
     elif nb == "better":
-        reasons.append(("better-than-neighbours", "positive", f"{name} is {shown}, significantly better than the "
-                                                              f"statistical neighbours' average of "
-                                                              f"{format_value(row.get('neighbours_mean'), ind)}."))
+        side = "below" if ind.polarity == Polarity.lower_better else "above"
+        reasons.append(("better-than-neighbours", "positive", f"{name} is {shown}, {side} {band}: significantly "
+                                                              "better than the neighbours."))
+    allowing = (", allowing for the usual spread between local authorities"
+                if row.get("funnel_adjustment") == "additive" else "")
+    england = format_value(row.get("england_value"), ind)
     if row.get("vs_england") == "worse":
-        reasons.append(("worse-than-england", "medium", f"{name} is {shown}, significantly worse than England "
-                                                        f"({format_value(row.get('england_value'), ind)})."))
+        if bottom_quartile and row.get("quartile") == "D":
+            reasons.append(("bottom-quartile", "medium", f"{name} is {shown}, in the bottom quarter of local "
+                                                         f"authorities and significantly worse than England "
+                                                         f"({england}){allowing}."))
+        else:
+            reasons.append(("worse-than-england", "medium", f"{name} is {shown}, significantly worse than England "
+                                                            f"({england}){allowing}."))
     verdict = flags.get("curve_verdict")
     if verdict == "turned":
         reasons.append(("curve-turned", "positive", f"{name} (action plan since {flags.get('frozen_at')}): "
@@ -141,8 +153,6 @@ def exception_reasons(row: pd.Series | dict, ind: Indicator, data_flags: dict | 
     elif verdict == "worsened":
         reasons.append(("curve-worsened", "medium", f"{name} (action plan since {flags.get('frozen_at')}): "
                                                     f"{_lower_first(flags.get('curve_sentence', 'Worse than the baseline.'))}"))
-    if bottom_quartile and row.get("quartile") == "D":
-        reasons.append(("bottom-quartile", "medium", f"{name} is in the bottom quarter of local authorities."))
     return reasons
 
 

@@ -15,12 +15,16 @@ Spiegelhalter (2005):
 * funnel plots: exact binomial / Poisson control limits with Spiegelhalter's interpolation between
   whole-number quantiles (Spiegelhalter DJ, "Funnel plots for comparing institutional performance",
   Statistics in Medicine 2005; 24:1185-1202, appendix A.1);
-* significance: a comparator (England, the neighbours' mean) outside this area's interval, as Fingertips
-  compares areas with a benchmark.
+* significance: a comparator (England) outside this area's interval, as Fingertips compares areas with a
+  benchmark;
+* over-dispersion: winsorised z-scores, the dispersion ratio phi, its chi-squared test and the additive
+  random-effects variance tau^2 (Spiegelhalter 2005, section 5), with limits and z-scores that allow for it;
+* statistical neighbours: a prediction interval for one more area from the neighbours' own values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -36,6 +40,19 @@ __all__ = [
     "funnel_position",
     "funnel_label",
     "significance_vs",
+    "WINSORISE_FRACTION",
+    "OVERDISPERSION_TEST_LEVEL",
+    "MIN_NEIGHBOURS",
+    "null_standard_error",
+    "winsorise",
+    "Overdispersion",
+    "overdispersion",
+    "random_effects_z",
+    "additive_funnel_limits",
+    "z_position",
+    "significance_z",
+    "neighbours_prediction_interval",
+    "compare_with_interval",
 ]
 
 #: Counts below this use the exact chi-squared Poisson interval; from it upwards, Byar's approximation
@@ -374,3 +391,219 @@ def significance_vs(
     out[c > hi] = low_word
     out[~np.isfinite(lo) | ~np.isfinite(hi) | ~np.isfinite(c)] = NOT_COMPARED
     return _wrap(out, lower, upper, comparator)
+
+
+# --- over-dispersion (Spiegelhalter 2005) -----------------------------------------------------------------
+#: Share of z-scores pulled in at each end before φ is estimated (Spiegelhalter 2005, section 5.3: 10%).
+WINSORISE_FRACTION = 0.10
+#: Over-dispersion is declared when n·φ exceeds this quantile of χ² with n − 1 degrees of freedom (a 5% test).
+OVERDISPERSION_TEST_LEVEL = 0.95
+
+
+def null_standard_error(target: ArrayLike, denominator: ArrayLike, kind: FunnelKind = "proportion",
+                        per: float = 1.0):
+    """Standard error of an area's value if its true value were the target (the funnel's null hypothesis).
+
+    ``kind="proportion"``: per * sqrt(theta (1 - theta) / n) with theta = target / per (binomial);
+    ``kind="rate"``: per * sqrt(theta / d) (Poisson count over a population d). On the target's scale (``per``
+    as in :func:`funnel_limits`). NaN where the denominator is not positive or the target is impossible.
+    """
+    if kind not in ("proportion", "rate"):
+        raise ValueError(f"kind must be 'proportion' or 'rate', not {kind!r}")
+    t = _arr(target) / per
+    d = _arr(denominator)
+    t, d = np.broadcast_arrays(t, d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = t * (1.0 - t) if kind == "proportion" else t
+        bad = ~np.isfinite(t) | ~np.isfinite(d) | (d <= 0) | (t < 0) | ((t > 1) if kind == "proportion" else False)
+        s = np.where(bad, np.nan, per * np.sqrt(np.where(bad, 0.0, var) / np.where(bad, 1.0, d)))
+    return _wrap(s, target, denominator)
+
+
+def winsorise(values: ArrayLike, fraction: float = WINSORISE_FRACTION) -> np.ndarray:
+    """Pull the values below the ``fraction`` quantile up to it and those above the 1 − ``fraction`` quantile down.
+
+    Quantiles by linear interpolation between order statistics (numpy's and R's default, type 7), of the
+    finite values only; NaN stays NaN. Spiegelhalter (2005) winsorises the z-scores at 10% at each end so that a
+    few genuine outliers do not inflate the estimate of over-dispersion.
+    """
+    if not 0.0 <= fraction < 0.5:
+        raise ValueError(f"fraction must be at least 0 and below 0.5, not {fraction!r}")
+    z = _arr(values).astype(float)
+    ok = np.isfinite(z)
+    if not ok.any():
+        return z
+    lo, hi = np.quantile(z[ok], [fraction, 1.0 - fraction])
+    return np.where(ok, np.clip(z, lo, hi), np.nan)
+
+
+@dataclass(frozen=True)
+class Overdispersion:
+    """Spiegelhalter's (2005) estimate of over-dispersion among areas set against one target.
+
+    ``n`` areas with a z-score; ``phi`` = mean of the squared winsorised z-scores; ``statistic`` = n·phi, to be
+    compared with χ²(n − 1): ``critical`` is its ``test_level`` quantile and ``p_value`` the upper tail;
+    ``overdispersed`` when the statistic exceeds the critical value; ``tau2`` the additive random-effects
+    variance on the values' scale (0 when not over-dispersed); ``adjustment`` "additive" or "none" ("" when
+    fewer than two areas could be used).
+    """
+
+    n: int
+    phi: float
+    statistic: float
+    critical: float
+    p_value: float
+    overdispersed: bool
+    tau2: float
+    adjustment: str
+
+
+def overdispersion(value: ArrayLike, standard_error: ArrayLike, target: float,
+                   fraction: float = WINSORISE_FRACTION,
+                   test_level: float = OVERDISPERSION_TEST_LEVEL) -> Overdispersion:
+    """Test for and estimate over-dispersion among areas (Spiegelhalter 2005, sections 5.2–5.4).
+
+    For areas i with values y_i, null standard errors s_i (:func:`null_standard_error`) and the target θ:
+
+    1. z_i = (y_i − θ) / s_i, winsorised at ``fraction`` (10%) at each end (:func:`winsorise`);
+    2. φ = (1/n) Σ z_i² over the n areas with a z-score;
+    3. over-dispersed when n·φ exceeds the ``test_level`` quantile of χ² with n − 1 degrees of freedom;
+    4. then the additive random-effects variance, with w_i = 1 / s_i²:
+       τ² = (n·φ − (n − 1)) / (Σw − Σw² / Σw), floored at 0 (a DerSimonian–Laird moment estimate).
+
+    Areas with a missing value or standard error are left out. ``tau2`` is on the values' scale (e.g.
+    percentage points² for percentages, (per 10,000)² for rates per 10,000).
+    """
+    _check_level(test_level)
+    y = _arr(value)
+    s = _arr(standard_error)
+    y, s = np.broadcast_arrays(y, s)
+    ok = np.isfinite(y) & np.isfinite(s) & (s > 0)
+    n = int(ok.sum())
+    if n < 2 or not np.isfinite(float(target)):
+        return Overdispersion(n, np.nan, np.nan, np.nan, np.nan, False, np.nan, "")
+    z = winsorise((y[ok] - float(target)) / s[ok], fraction)
+    phi = float(np.mean(z * z))
+    statistic = n * phi
+    critical = float(stats.chi2.ppf(test_level, n - 1))
+    p_value = float(stats.chi2.sf(statistic, n - 1))
+    over = statistic > critical
+    tau2 = 0.0
+    if over:
+        w = 1.0 / s[ok] ** 2
+        tau2 = max(0.0, (statistic - (n - 1)) / (w.sum() - (w * w).sum() / w.sum()))
+    return Overdispersion(n, phi, statistic, critical, p_value, bool(over), float(tau2),
+                          "additive" if over else "none")
+
+
+def random_effects_z(value: ArrayLike, standard_error: ArrayLike, target: ArrayLike, tau2: ArrayLike = 0.0):
+    """z* = (y − θ) / sqrt(s² + τ²): an area's distance from the target allowing for the spread between areas.
+
+    With ``tau2`` 0 this is the plain z-score. NaN where an input is missing (Spiegelhalter 2005, section 5.4).
+    """
+    y, s, t, tau = (_arr(x) for x in (value, standard_error, target, tau2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(s * s + np.where(np.isfinite(tau), tau, np.nan))
+        z = np.where(sd > 0, (y - t) / sd, np.nan)
+    return _wrap(z, value, standard_error, target)
+
+
+def additive_funnel_limits(target: ArrayLike, standard_error: ArrayLike, tau2: float, level: float = 0.95,
+                           per: float | None = None):
+    """Funnel limits widened for over-dispersion: θ ± z_level · sqrt(s² + τ²) (Spiegelhalter 2005, section 5.4).
+
+    ``standard_error`` is the null standard error at each denominator (:func:`null_standard_error`). The lower
+    limit is floored at 0 and, when ``per`` is given for a proportion, the upper capped at ``per``.
+    """
+    z = _z(level)
+    t, s = np.broadcast_arrays(_arr(target), _arr(standard_error))
+    half = z * np.sqrt(s * s + float(tau2))
+    lower = np.maximum(t - half, 0.0)
+    upper = t + half if per is None else np.minimum(t + half, per)
+    return _wrap(lower, target, standard_error), _wrap(upper, target, standard_error)
+
+
+def z_position(z: ArrayLike, levels: tuple[float, ...] = (0.95, 0.998)):
+    """Funnel category from a z-score: ``above_<level>`` when z exceeds the level's two-sided normal quantile,
+    ``below_<level>`` when under minus it (the widest level breached wins), else ``within``; ``not_compared``
+    where z is missing. The same labels as :func:`funnel_position`."""
+    if not levels:
+        raise ValueError("levels must name at least one confidence level, e.g. (0.95, 0.998)")
+    zz = _arr(z)
+    out = np.full(zz.shape, "within", dtype=object)
+    for level in sorted(levels):
+        q = _z(level)
+        out[zz > q] = funnel_label("above", level)
+        out[zz < -q] = funnel_label("below", level)
+    out[~np.isfinite(zz)] = NOT_COMPARED
+    return _wrap(out, z)
+
+
+def significance_z(z: ArrayLike, level: float = 0.95, polarity: Polarity | None = None):
+    """Better/worse/similar from a z-score against a comparator: beyond ± the two-sided normal quantile.
+
+    ``higher`` when z > z_level, ``lower`` when z < −z_level, ``similar`` otherwise; with a polarity, better or
+    worse as in :func:`significance_vs`; ``not_compared`` where z is missing.
+    """
+    if polarity not in (None, "higher_better", "lower_better", "context"):
+        raise ValueError(f"polarity must be 'higher_better', 'lower_better' or 'context', not {polarity!r}")
+    q = _z(level)
+    zz = _arr(z)
+    high_word, low_word = {"higher_better": ("better", "worse"), "lower_better": ("worse", "better")}.get(
+        polarity or "context", ("higher", "lower"))
+    out = np.full(zz.shape, "similar", dtype=object)
+    out[zz > q] = high_word
+    out[zz < -q] = low_word
+    out[~np.isfinite(zz)] = NOT_COMPARED
+    return _wrap(out, z)
+
+
+# --- statistical neighbours -----------------------------------------------------------------------------
+#: Fewer neighbours with a value than this: no comparison (a prediction interval from two values says nothing).
+MIN_NEIGHBOURS = 3
+
+
+def neighbours_prediction_interval(values: ArrayLike, level: float = 0.95, min_k: int = MIN_NEIGHBOURS):
+    """Where one more area like the neighbours would fall: mean ± t_{(1+level)/2, k−1} · sd · sqrt(1 + 1/k).
+
+    ``values`` is an (areas × neighbours) array, one row per area being compared (a 1-D array is one row);
+    NaN marks a neighbour without a value. k is the number with a value, sd their sample standard deviation
+    (k − 1 in the divisor). This is the normal-theory prediction interval for a new observation from the
+    same population (e.g. Hahn and Meeker 1991, Statistical Intervals, section 4.6): the neighbours' mean is
+    an estimate, and a new area differs from it by its own spread as well. Rows with fewer than ``min_k``
+    values get NaN. Returns ``(lower, upper, mean, k)``.
+    """
+    _check_level(level)
+    v = _arr(values)
+    one = v.ndim == 1
+    v = np.atleast_2d(v)
+    have = np.isfinite(v)
+    k = have.sum(axis=1)
+    filled = np.where(have, v, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(k > 0, filled.sum(axis=1) / k, np.nan)
+        ss = np.where(have, (v - mean[:, None]) ** 2, 0.0).sum(axis=1)
+        sd = np.sqrt(ss / (k - 1))
+        t = stats.t.ppf(1.0 - (1.0 - level) / 2.0, np.maximum(k - 1, 1))
+        half = t * sd * np.sqrt(1.0 + 1.0 / k)
+    enough = k >= max(int(min_k), 2)
+    lower = np.where(enough, mean - half, np.nan)
+    upper = np.where(enough, mean + half, np.nan)
+    if one:
+        return lower[0], upper[0], mean[0], int(k[0])
+    return lower, upper, mean, k
+
+
+def compare_with_interval(value: ArrayLike, lower: ArrayLike, upper: ArrayLike, polarity: Polarity | None = None):
+    """``higher``/``lower`` when the value lies strictly above/below the interval, ``similar`` inside it (or on an
+    end); better/worse with a polarity, as :func:`significance_vs`; ``not_compared`` where anything is missing."""
+    if polarity not in (None, "higher_better", "lower_better", "context"):
+        raise ValueError(f"polarity must be 'higher_better', 'lower_better' or 'context', not {polarity!r}")
+    x, lo, hi = np.broadcast_arrays(_arr(value), _arr(lower), _arr(upper))
+    high_word, low_word = {"higher_better": ("better", "worse"), "lower_better": ("worse", "better")}.get(
+        polarity or "context", ("higher", "lower"))
+    out = np.full(x.shape, "similar", dtype=object)
+    out[x > hi] = high_word
+    out[x < lo] = low_word
+    out[~np.isfinite(x) | ~np.isfinite(lo) | ~np.isfinite(hi)] = NOT_COMPARED
+    return _wrap(out, value, lower, upper)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dashboard.components.badges import comparison_badge, rag_badge, status_badge
@@ -158,8 +159,9 @@ def test_benchmark_and_funnel_summaries(rereferrals, cpp_rate):
     ranked = [{"area_code": "A", "value": 19.0, "is_self": False}, {"area_code": "B", "value": 24.0, "is_self": True}]
     s = benchmark_summary(rereferrals, "Harrowdale", ranked, 2025, 22.1, 21.5, "Wessex")
     assert s == ("Harrowdale ranks 2nd of 2 (1st is best) among itself and its statistical neighbours in 2024-25, "
-                 "at 24.0%; England 22.1%; Wessex 21.5%.")
-    assert benchmark_summary(rereferrals, "Harrowdale", ranked, 2025, 22.1, own_period="2025-26 Q2") == (
+                 "at 24.0%; England 22.1%; Wessex 21.5%. Too few neighbours have a value to test whether it "
+                 "differs from them.")
+    assert benchmark_summary(rereferrals, "Harrowdale", ranked, 2025, 22.1, own_period="2025-26 Q2").startswith(
         "Harrowdale, at 24.0% in 2025-26 Q2, ranks 2nd of 2 (1st is best) against its statistical neighbours' "
         "published figures for 2024-25; England 22.1%.")
     assert "highest value" in benchmark_summary(cpp_rate, "Harrowdale", ranked)
@@ -167,6 +169,48 @@ def test_benchmark_and_funnel_summaries(rereferrals, cpp_rate):
                                                                          "is_self": False}])
     assert "outside the 99.8% funnel" in funnel_summary(rereferrals, "Harrowdale", "above_99_8", 152, 2025)
     assert "could not be placed" in funnel_summary(rereferrals, "Harrowdale", "", 152)
+    wide = funnel_summary(rereferrals, "Harrowdale", "within", 152, 2025, adjustment="additive", phi=27.08, tau2=11.16)
+    assert "over-dispersion φ = 27.1" in wide and "τ² = 11.16" in wide and "widened" in wide
+
+
+def test_the_neighbours_test_is_said_and_drawn(rereferrals):
+    from dashboard.components.charts import benchmark_figure
+
+    # ten neighbours 15..24: 19.5 ± 2.262 x 3.028 x sqrt(1.1) = 12.3 to 26.7
+    ranked = [{"area_code": f"N{k}", "value": 15.0 + k, "is_self": False, "role": "neighbour"} for k in range(10)]
+    inside = benchmark_summary(rereferrals, "Harrowdale", ranked + [{"area_code": "H", "value": 24.0, "is_self": True}])
+    assert inside.endswith("Harrowdale is within 12.3% to 26.7%, the 95% range one more area like its 10 neighbours "
+                           "would fall in, from their average of 19.5% and their spread: not significantly different "
+                           "from them.")
+    worse = benchmark_summary(rereferrals, "Harrowdale", ranked + [{"area_code": "H", "value": 28.0, "is_self": True}])
+    assert worse.endswith("Harrowdale is above 12.3% to 26.7%, the 95% range one more area like its 10 neighbours "
+                          "would fall in, from their average of 19.5% and their spread: significantly worse than them.")
+    fig = benchmark_figure(rereferrals, ranked + [{"area_code": "H", "value": 28.0, "is_self": True}], {})
+    band = [sh for sh in fig["layout"]["shapes"] if sh["type"] == "rect"]
+    assert sum(sh["type"] == "line" and sh["line"]["color"] == "#D55E00" for sh in fig["layout"]["shapes"]) == 2
+    assert len(band) == 1 and (band[0]["x0"], band[0]["x1"]) == pytest.approx((12.3167, 26.6833), abs=1e-3)
+    assert any(t.get("name", "").startswith("Neighbours' 95% range 12.3%–26.7%") for t in fig["data"])
+
+
+def test_funnel_draws_the_adjusted_limits_and_says_so(cpp_rate):
+    from dashboard.components.charts import funnel_figure, funnel_limits_for
+    from indicators.intervals import null_standard_error
+
+    rows = [{"area_code": f"L{k}", "role": "la", "value": 30.0 + k, "denominator": 20_000.0 + 5_000 * k,
+             "funnel_adjustment": "additive", "overdispersion_phi": 25.6, "random_effects_tau2": 125.0}
+            for k in range(20)]
+    exact = funnel_limits_for(cpp_rate, 40.0, [r["denominator"] for r in rows])
+    fig = funnel_figure(cpp_rate, rows, 40.0, {}, exact)
+    hi95 = next(t for t in fig["data"] if t.get("name") == "95% limits (adjusted)")
+    x0 = hi95["x"][0]
+    s = float(null_standard_error(40.0, x0, "rate", 10_000))
+    assert hi95["y"][0] == pytest.approx(40.0 + 1.959964 * np.sqrt(s * s + 125.0), rel=1e-6)
+    assert hi95["y"][0] > exact["hi95"][0]  # wider than the exact limits it replaces
+    note = fig["layout"]["annotations"][0]["text"]
+    assert "over-dispersion" in note and "φ = 25.6" in note and "τ² = 125" in note
+    plain = funnel_figure(cpp_rate, [{**r, "funnel_adjustment": "none", "overdispersion_phi": 0.8} for r in rows],
+                          40.0, {}, exact)
+    assert next(t for t in plain["data"] if t.get("name") == "95% limits")["y"] == exact["hi95"]
 
 
 def test_trend_and_priority_summaries(rereferrals):

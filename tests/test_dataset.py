@@ -81,6 +81,11 @@ def test_neighbour_comparison_matches_the_published_file(dataset, demo):
     eng = c1[(c1["time_period"] == latest) & (c1["geographic_level"] == "National")]["rereferral_percent"].iat[0]
     assert row["england_value"] == pytest.approx(float(eng))
     assert row["vs_neighbours"] == "worse" and row["quartile"] == "D"
+    # worse means outside the neighbours' 95% prediction interval, worked out here from the file
+    from scipy import stats
+    half = stats.t.ppf(0.975, 9) * vals.std(ddof=1) * np.sqrt(1 + 1 / 10)
+    assert (row["neighbours_lower"], row["neighbours_upper"]) == pytest.approx((vals.mean() - half, vals.mean() + half))
+    assert row["value"] > row["neighbours_upper"]
 
 
 def test_stories_surface_as_exceptions(dataset):
@@ -247,3 +252,32 @@ def test_demo_never_overwrites_a_store_with_real_returns(tmp_path, board, librar
     with engine.connect() as conn:
         assert conn.execute(text("select loaded_by from return_version")).scalars().all() == ["an analyst"]
     engine.dispose()
+
+
+def test_a_multi_area_store_keeps_dfe_s_england_and_pools_the_reporting_areas_apart(demo, board, library):
+    """Two areas reporting into one store: England, region and neighbours stay DfE's published figures; the
+    areas' own pooled value is reporting_value (it used to replace England's and flip Harrowdale's verdicts)."""
+    from etl.access import read_areas, read_benchmarks, read_measures, read_neighbours, read_population
+    from indicators.dataset import build_dataset
+
+    engine = demo[0]
+    own = read_measures(engine, board).drop(columns=["agency_code"])
+    other = own.assign(area_code="E06099002")  # Kestrel Vale: the same figures, but half the re-referrals
+    rereferrals = other["measure"] == "CSC_REREFERRALS"
+    other.loc[rereferrals, "value"] = pd.to_numeric(other.loc[rereferrals, "value"], errors="coerce") * 0.5
+    inputs = dict(library=library, board=board, population=read_population(engine),
+                  benchmarks=read_benchmarks(engine, library), neighbours=read_neighbours(engine, board),
+                  areas=read_areas(engine), forecasts=False)
+    alone = build_dataset(own, **inputs).at().set_index("indicator_id")
+    both = build_dataset(pd.concat([own, other]), focal_areas=[board.local_authority.ons_code], **inputs)
+    row = both.at().set_index("indicator_id").loc["rereferral_rate"]
+    cols = ["england_value", "region_value", "neighbours_mean", "quartile", "vs_england", "vs_neighbours", "funnel"]
+    assert row[cols].tolist() == alone.loc["rereferral_rate", cols].tolist()
+    f = both.frame
+    mine = f[(f["indicator_id"] == "rereferral_rate") & (f["period"] == both.period.label) & ~f["is_forecast"]].iloc[0]
+    # the pooled value: both areas' numerators (ours and half of ours) over both denominators (twice ours)
+    assert row["reporting_n"] == 2 and row["reporting_value"] == pytest.approx(
+        100 * (mine["numerator"] * 1.5) / (mine["denominator"] * 2))
+    assert np.isnan(alone.loc["rereferral_rate", "reporting_value"]) and alone.loc["rereferral_rate", "reporting_n"] == 0
+    reporting = both.comparators[both.comparators["level"] == "reporting"]
+    assert len(reporting) and set(reporting["area_code"]) == {"reporting"}

@@ -46,14 +46,25 @@ def test_reasons_name_what_happened(library):
                      "vs_england": "similar", "quartile": "D", "trial_limits": False})
     reasons = exception_reasons(row, ind)
     codes = [c for c, _, _ in reasons]
-    assert codes == ["missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours",
-                     "bottom-quartile"]
-    assert [s for _, s, _ in reasons] == ["high", "high", "high", "medium", "medium"]
+    # quartile D but similar to England: no quartile reason (a quarter of areas are always in quartile D)
+    assert codes == ["missed-target-red", "spc-concern", "assurance-fail", "worse-than-neighbours"]
+    assert [s for _, s, _ in reasons] == ["high", "high", "high", "medium"]
     sentences = dict((c, s) for c, _, s in reasons)
     assert sentences["missed-target-red"] == ("Re-referrals is 25.0%, worse than the target of 20.0% by more than "
                                              "the tolerance.")
     assert sentences["spc-concern"] == "Re-referrals: six consecutive rises (a trend of seven quarters); a cause for concern."
-    assert "21.3%" in sentences["worse-than-neighbours"]
+    assert sentences["worse-than-neighbours"] == ("Re-referrals is 25.0%, above its statistical neighbours' range: "
+                                                  "significantly worse than the neighbours.")
+    banded = exception_reasons(row.to_dict() | {"neighbours_lower": 19.44, "neighbours_upper": 23.19,
+                                                "vs_england": "worse", "england_value": 22.6,
+                                                "funnel_adjustment": "additive"}, ind)
+    sentences = dict((c, s) for c, _, s in banded)
+    assert "above the range its statistical neighbours' values make plausible (19.4% to 23.2%)" in \
+        sentences["worse-than-neighbours"]
+    assert "worse-than-england" not in sentences
+    assert sentences["bottom-quartile"] == ("Re-referrals is 25.0%, in the bottom quarter of local authorities and "
+                                            "significantly worse than England (22.6%), allowing for the usual spread "
+                                            "between local authorities.")
     assert sorted(codes, key=lambda c: sort_key(dict((c, s) for c, s, _ in reasons)[c], c))[0] == "missed-target-red"
 
 

@@ -238,9 +238,25 @@ def ranked_comparators(ind: Indicator, comp_rows: Sequence[dict]) -> list[dict]:
     return out
 
 
+def neighbours_band(ranked: Sequence[dict], level: float = 0.95) -> tuple[float, float, float, int] | None:
+    """The neighbours' prediction interval for one more area (lower, upper, mean, k) from the ranked rows, or None
+    with fewer than three neighbours with a value (``indicators.intervals.neighbours_prediction_interval``)."""
+    from indicators.intervals import MIN_NEIGHBOURS, neighbours_prediction_interval
+
+    vals = [float(r["value"]) for r in ranked if not r.get("is_self") and r.get("role", "neighbour") == "neighbour"
+            and is_number(r.get("value"))]
+    if len(vals) < MIN_NEIGHBOURS:
+        return None
+    lo, hi, mean, k = neighbours_prediction_interval(np.asarray(vals), level=level)
+    return float(lo), float(hi), float(mean), int(k)
+
+
 def benchmark_figure(ind: Indicator, ranked: Sequence[dict], names: dict[str, str],
-                     england: Any = None, region: Any = None, region_name: str = "Region") -> dict:
-    """Horizontal bars, best at the top, this area highlighted; England and the region as labelled lines.
+                     england: Any = None, region: Any = None, region_name: str = "Region",
+                     level: float = 0.95) -> dict:
+    """Horizontal bars, best at the top, this area highlighted; England and the region as labelled lines; the
+    neighbours' prediction interval for one more area as a shaded band (what "significantly different from the
+    neighbours" is judged against).
 
     Each value is written in a column to the right of the bars, clear of the reference lines.
     """
@@ -258,6 +274,18 @@ def benchmark_figure(ind: Indicator, ranked: Sequence[dict], names: dict[str, st
                     "text": f"<b>{_value_text(ind, v)}</b>" if r["is_self"] else _value_text(ind, v),
                     "font": {"size": 15}} for lab, v, r in zip(labels, values, rows, strict=True)]
     shapes = []
+    band = neighbours_band(ranked, level)
+    if band:
+        lo, hi, mean, k = band
+        top = max(top, hi)
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": max(lo, 0.0), "x1": hi, "y0": 0, "y1": 1,
+                       "fillcolor": NEIGHBOURS, "opacity": 0.14, "line": {"width": 0}, "layer": "below"})
+        for edge in (max(lo, 0.0), hi):  # the edges drawn solid enough for a projector
+            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": edge, "x1": edge, "y0": 0, "y1": 1,
+                           "line": {"color": NEIGHBOURS, "width": 2, "dash": "dash"}, "layer": "below"})
+        data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "hoverinfo": "skip",
+                     "marker": {"symbol": "square", "size": 16, "color": NEIGHBOURS, "opacity": 0.35},
+                     "name": f"Neighbours' {level:.0%} range {_value_text(ind, max(lo, 0.0))}–{_value_text(ind, hi)}"})
     for value, name, colour, dash in ((england, "England", ENGLAND, "dot"), (region, region_name, REGION, "dashdot")):
         if not is_number(value):
             continue
@@ -273,17 +301,47 @@ def benchmark_figure(ind: Indicator, ranked: Sequence[dict], names: dict[str, st
         shapes=shapes, annotations=annotations, bargap=0.25)}
 
 
+def funnel_dispersion(comp_rows: Sequence[dict]) -> tuple[str, float | None, float | None]:
+    """(adjustment, phi, tau²) the comparators carry for their indicator and year (``with_dispersion``)."""
+    for r in comp_rows:
+        adj = r.get("funnel_adjustment")
+        if adj in ("additive", "none"):
+            return str(adj), _f(r.get("overdispersion_phi")), _f(r.get("random_effects_tau2"))
+    return "", None, None
+
+
+def funnel_adjustment_text(ind: Indicator, adjustment: str, phi: Any, tau2: Any) -> str:
+    """What the funnel's limits allow for, in words, with φ and τ² (empty when nothing was estimated)."""
+    if adjustment == "additive" and is_number(phi) and is_number(tau2):
+        return (f"Limits widened for over-dispersion (φ = {float(phi):,.1f}, τ² = {float(tau2):,.4g}; "
+                f"spread between areas τ = {_value_text(ind, float(tau2) ** 0.5)})")
+    if adjustment == "none" and is_number(phi):
+        return f"Exact limits: no over-dispersion (φ = {float(phi):,.2f})"
+    return ""
+
+
 def funnel_figure(ind: Indicator, comp_rows: Sequence[dict], england: Any, names: dict[str, str],
                   limits: dict[str, list[float]] | None = None) -> dict:
-    """Every local authority by size (denominator) and value, with England's 95% and 99.8% funnel limits."""
+    """Every local authority by size (denominator) and value, with England's 95% and 99.8% funnel limits.
+
+    When the comparators say the indicator is over-dispersed that year (``funnel_adjustment`` "additive"), the
+    limits drawn are Spiegelhalter's additive random-effects limits θ ± z·sqrt(s² + τ²), the ones the dataset's
+    ``funnel`` and ``vs_england`` use, and the chart says so with φ and τ².
+    """
     las = [r for r in comp_rows if r.get("role") in ("self", "neighbour", "la")
            and is_number(r.get("value")) and is_number(r.get("denominator")) and float(r["denominator"]) > 0]
+    adjustment, phi, tau2 = funnel_dispersion(comp_rows)
+    if adjustment == "additive" and tau2 is not None:
+        xs = [float(r["denominator"]) for r in las]
+        limits = funnel_limits_for(ind, england, xs, tau2=tau2) or limits
+    note = funnel_adjustment_text(ind, adjustment, phi, tau2)
     data: list[dict] = []
     if limits:
         xs = limits["x"]
+        suffix = " (adjusted)" if adjustment == "additive" else ""
         for key, name, dash in (("hi998", "99.8% limits", "dot"), ("hi95", "95% limits", "dash")):
             lo_key = key.replace("hi", "lo")
-            data.append(_line(xs, limits[key], name, "#333333", dash, 2, hoverinfo="skip"))
+            data.append(_line(xs, limits[key], name + suffix, "#333333", dash, 2, hoverinfo="skip"))
             data.append(_line(xs, limits[lo_key], name, "#333333", dash, 2, hoverinfo="skip", showlegend=False))
         if is_number(england):
             data.append(_line([xs[0], xs[-1]], [float(england)] * 2, f"England {_value_text(ind, england)}",
@@ -303,14 +361,23 @@ def funnel_figure(ind: Indicator, comp_rows: Sequence[dict], england: Any, names
                      "hovertext": [names.get(r["area_code"], r.get("area_name", "")) for r in pts],
                      "hoverinfo": "text+x+y", "cliponaxis": False})
     denom = "Children aged 0 to 17" if ind.unit == Unit.rate_per_10000 else "Number of cases (denominator)"
+    # the note sits inside the plot, top left (the legend is above it), on white so points don't hide it
+    annotations = [{"xref": "paper", "yref": "paper", "x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top",
+                    "showarrow": False, "text": note, "font": {"size": 14}, "bgcolor": "rgba(255,255,255,0.85)",
+                    "bordercolor": "#767676", "borderwidth": 1, "borderpad": 3}] if note else []
     return {"data": data, "layout": _layout(
         420, xaxis={"type": "log", "title": {"text": denom}, "showgrid": True, "gridcolor": "#EEEEEE"},
-        yaxis={"title": {"text": axis_title(ind)}})}
+        yaxis={"title": {"text": axis_title(ind)}}, annotations=annotations)}
 
 
-def funnel_limits_for(ind: Indicator, england: Any, denominators: Sequence[float]) -> dict[str, list[float]] | None:
-    """England's funnel limits over the range of the areas' denominators (95% and 99.8%)."""
-    from indicators.intervals import funnel_limits
+def funnel_limits_for(ind: Indicator, england: Any, denominators: Sequence[float],
+                      tau2: float | None = None) -> dict[str, list[float]] | None:
+    """England's funnel limits over the range of the areas' denominators (95% and 99.8%).
+
+    Exact binomial/Poisson limits (``indicators.intervals.funnel_limits``); with ``tau2`` (an over-dispersed
+    indicator), the additive random-effects limits θ ± z·sqrt(s² + τ²) instead.
+    """
+    from indicators.intervals import additive_funnel_limits, funnel_limits, null_standard_error
 
     d = np.asarray([float(x) for x in denominators if is_number(x) and float(x) > 0])
     if not is_number(england) or not len(d) or ind.unit not in (Unit.percentage, Unit.rate_per_10000):
@@ -319,7 +386,11 @@ def funnel_limits_for(ind: Indicator, england: Any, denominators: Sequence[float
     kind, per = ("proportion", 100.0) if ind.unit == Unit.percentage else ("rate", 10_000.0)
     out = {"x": xs.tolist()}
     for level, tag in ((0.95, "95"), (0.998, "998")):
-        lo, hi = funnel_limits(float(england), xs, level=level, kind=kind, per=per)
+        if tau2 is not None:
+            s = null_standard_error(float(england), xs, kind, per)
+            lo, hi = additive_funnel_limits(float(england), s, float(tau2), level, per=per if kind == "proportion" else None)
+        else:
+            lo, hi = funnel_limits(float(england), xs, level=level, kind=kind, per=per)
         out[f"lo{tag}"] = np.asarray(lo, dtype=float).tolist()
         out[f"hi{tag}"] = np.asarray(hi, dtype=float).tolist()
     return out

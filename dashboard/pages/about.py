@@ -74,10 +74,16 @@ def layout(**_ignored) -> html.Div:
             "Local figures are compared with published DfE figures like for like: a rolling 12-month or "
             "end-of-quarter figure against the latest published annual value, never one quarter against a year. "
             "The statistical neighbours are the 10 local authorities DfE judges most similar to this one. An area "
-            "is significantly better or worse than the neighbours' average (or England) when that value lies "
-            "outside the area's 95% confidence interval; otherwise it is similar. The ranked chart puts the best "
-            "at the top. The funnel plot shows every local authority by size: points outside the funnel differ "
-            "from England by more than chance would explain (95% and 99.8% limits).",
+            "is significantly better or worse than its neighbours when its value lies outside the range the "
+            "neighbours' own values make plausible for one more area like them (a 95% prediction interval, drawn "
+            "as a band on the ranked chart); otherwise it is similar. Local authorities differ far more than "
+            "chance alone explains, so England is compared the way funnel plots do it for over-dispersed data "
+            "(Spiegelhalter 2005): the limits allow for the real spread between areas, and the chart says so. "
+            "Each quarter is compared with the DfE year that was published by then. The funnel plot shows every "
+            "local authority by size; points outside the funnel differ from England by more than chance and the "
+            "usual spread between areas would explain (95% and 99.8% limits). When several areas report into one "
+            "store, England, the region and the neighbours stay DfE's published figures; the reporting areas' own "
+            "average is shown separately.",
         ),
         _section(
             "Forecasts: the baseline",

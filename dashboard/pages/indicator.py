@@ -160,9 +160,10 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
     when = f" ({year_label(year)})" if year else (f" ({key[1]})" if key else "")
     out = []
     if ranked:
-        out.append(chart(benchmark_figure(ind, ranked, names, england, region, v.region_name),
+        level = v.board.thresholds.significance
+        out.append(chart(benchmark_figure(ind, ranked, names, england, region, v.region_name, level=level),
                          benchmark_summary(ind, v.area_name, ranked, year, england, region, v.region_name,
-                                           own_period, rank=(row or {}).get("rank")),
+                                           own_period, rank=(row or {}).get("rank"), level=level),
                          f"{v.area_name}{own} and its statistical neighbours{when}", graph_id="benchmark-chart",
                          note=note))
     else:
@@ -174,7 +175,10 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
     mine = next((r for r in rows if r.get("role") == "self"), None)
     position = (row or {}).get("funnel") if mine is not None else None
     out.append(chart(funnel_figure(ind, rows, england, names, limits),
-                     funnel_summary(ind, v.area_name, position, len(las), year, own_period),
+                     funnel_summary(ind, v.area_name, position, len(las), year, own_period,
+                                    adjustment=(row or {}).get("funnel_adjustment"),
+                                    phi=(row or {}).get("overdispersion_phi"),
+                                    tau2=(row or {}).get("random_effects_tau2")),
                      f"Funnel plot: every local authority against England{when}", graph_id="funnel-chart",
                      note=note))
     return out
