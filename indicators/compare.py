@@ -89,7 +89,7 @@ def dispersion_table(comparators: pd.DataFrame, library: Library) -> pd.DataFram
         theta = float(eng.get((ind_id, key), np.nan))
         kind, per = _kind_scale(ind)
         s = null_standard_error(theta, g["denominator"].to_numpy(dtype=float), kind, per)
-        od = overdispersion(g["value"].to_numpy(dtype=float), s, theta)
+        od = overdispersion(g["value"].to_numpy(dtype=float), s, theta, consistent=True)
         rows.append((ind_id, int(key), od.adjustment, od.phi, od.n, od.tau2))
     return pd.DataFrame(rows, columns=cols)
 

@@ -41,6 +41,7 @@ __all__ = [
     "funnel_label",
     "significance_vs",
     "WINSORISE_FRACTION",
+    "winsorised_normal_moment",
     "OVERDISPERSION_TEST_LEVEL",
     "MIN_NEIGHBOURS",
     "null_standard_error",
@@ -458,9 +459,19 @@ class Overdispersion:
     adjustment: str
 
 
+def winsorised_normal_moment(fraction: float = WINSORISE_FRACTION) -> float:
+    """E[W²] for a standard normal winsorised at ``fraction`` at each end: (1 − 2f) − 2qφ(q) + 2f·q² with
+    q = Φ⁻¹(1 − f). 0.6787 at 10%: the share of a normal variance that winsorising keeps."""
+    f = float(fraction)
+    if f <= 0:
+        return 1.0
+    q = float(special.ndtri(1.0 - f))
+    return (1.0 - 2.0 * f) - 2.0 * q * float(stats.norm.pdf(q)) + 2.0 * f * q * q
+
+
 def overdispersion(value: ArrayLike, standard_error: ArrayLike, target: float,
                    fraction: float = WINSORISE_FRACTION,
-                   test_level: float = OVERDISPERSION_TEST_LEVEL) -> Overdispersion:
+                   test_level: float = OVERDISPERSION_TEST_LEVEL, consistent: bool = False) -> Overdispersion:
     """Test for and estimate over-dispersion among areas (Spiegelhalter 2005, sections 5.2–5.4).
 
     For areas i with values y_i, null standard errors s_i (:func:`null_standard_error`) and the target θ:
@@ -470,6 +481,14 @@ def overdispersion(value: ArrayLike, standard_error: ArrayLike, target: float,
     3. over-dispersed when n·φ exceeds the ``test_level`` quantile of χ² with n − 1 degrees of freedom;
     4. then the additive random-effects variance, with w_i = 1 / s_i²:
        τ² = (n·φ − (n − 1)) / (Σw − Σw² / Σw), floored at 0 (a DerSimonian–Laird moment estimate).
+
+    ``consistent=True`` divides φ by :func:`winsorised_normal_moment` (0.679 at 10%) before the test, the
+    consistency correction robust scale estimates carry (as the MAD carries 1.4826), and estimates τ² as the
+    value at which the winsorised z* themselves have a standard normal's winsorised spread
+    (:func:`_robust_tau2`): winsorising keeps a few outlying areas from inflating φ but, uncorrected, also
+    removes a third of a normal spread, so the limits come out too narrow (measured in benchmarks/sim_funnel.py;
+    docs/methods-statistics.md). The dataset uses it; the default (False) is Spiegelhalter's recipe as
+    published, which other funnel-plot tools reproduce.
 
     Areas with a missing value or standard error are left out. ``tau2`` is on the values' scale (e.g.
     percentage points² for percentages, (per 10,000)² for rates per 10,000).
@@ -484,16 +503,47 @@ def overdispersion(value: ArrayLike, standard_error: ArrayLike, target: float,
         return Overdispersion(n, np.nan, np.nan, np.nan, np.nan, False, np.nan, "")
     z = winsorise((y[ok] - float(target)) / s[ok], fraction)
     phi = float(np.mean(z * z))
+    if consistent:
+        phi /= winsorised_normal_moment(fraction)
     statistic = n * phi
     critical = float(stats.chi2.ppf(test_level, n - 1))
     p_value = float(stats.chi2.sf(statistic, n - 1))
     over = statistic > critical
     tau2 = 0.0
-    if over:
+    if over and consistent:
+        tau2 = _robust_tau2(y[ok] - float(target), s[ok], fraction)
+    elif over:
         w = 1.0 / s[ok] ** 2
         tau2 = max(0.0, (statistic - (n - 1)) / (w.sum() - (w * w).sum() / w.sum()))
     return Overdispersion(n, phi, statistic, critical, p_value, bool(over), float(tau2),
                           "additive" if over else "none")
+
+
+def _robust_tau2(diff: np.ndarray, s: np.ndarray, fraction: float) -> float:
+    """The between-area variance τ² at which the winsorised z* = diff / √(s² + τ²) have the second moment a
+    standard normal's winsorised values have (:func:`winsorised_normal_moment`): a robust moment estimate in the
+    manner of Huber's "Proposal 2" for scale. Unlike the moment estimate from the winsorised plain z-scores,
+    it stays unbiased when τ² dwarfs some areas' sampling error and not others' (found by bisection; 0 when
+    the plain z-scores already fit)."""
+    c = winsorised_normal_moment(fraction)
+
+    def excess(t2: float) -> float:
+        z = winsorise(diff / np.sqrt(s * s + t2), fraction)
+        return float(np.mean(z * z)) - c
+
+    if excess(0.0) <= 0:
+        return 0.0
+    hi = float(np.var(diff)) + float(np.max(s * s))
+    while excess(hi) > 0:
+        hi *= 4.0
+    lo = 0.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if excess(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def random_effects_z(value: ArrayLike, standard_error: ArrayLike, target: ArrayLike, tau2: ArrayLike = 0.0):

@@ -121,7 +121,8 @@ def test_over_dispersed_indicator_uses_the_random_effects_z(library):
     # but the LAs themselves spread with sd about 6 points, so with tau² it is within
     out = compare(_focal(26.0, 23.4, 28.8, num=260, den=1000), comp, nb, {}, library).iloc[0]
     la = comp[comp["level"] == "la"]
-    od = overdispersion(la["value"], null_standard_error(20, la["denominator"], "proportion", 100), 20)
+    od = overdispersion(la["value"], null_standard_error(20, la["denominator"], "proportion", 100), 20,
+                        consistent=True)
     assert od.overdispersed and out["funnel_adjustment"] == "additive"
     assert out["overdispersion_phi"] == pytest.approx(od.phi) and out["random_effects_tau2"] == pytest.approx(od.tau2)
     s = np.sqrt(0.2 * 0.8 / 1000) * 100

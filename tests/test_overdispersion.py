@@ -101,3 +101,39 @@ def test_value_against_the_interval():
     assert list(compare_with_interval([27, 12, 20, 20, np.nan], 12.3, 26.7, "lower_better")) == [
         "worse", "better", "similar", "similar", "not_compared"]
     assert list(compare_with_interval([30.0], [np.nan], [26.7])) == ["not_compared"]
+
+
+def test_consistency_correction_divides_phi_by_the_winsorised_normal_moment():
+    from indicators.intervals import winsorised_normal_moment
+
+    # E[W²] of a standard normal winsorised at 10%: 0.8 - 2q·φ(q) + 0.2q², q = 1.28155 -> 0.67866
+    assert winsorised_normal_moment(0.10) == pytest.approx(0.67866, abs=1e-5)
+    assert winsorised_normal_moment(0.0) == 1.0
+    s = null_standard_error(20, np.full(10, 100), "proportion", per=100)
+    plain, fixed = overdispersion(VALUES, s, 20), overdispersion(VALUES, s, 20, consistent=True)
+    assert fixed.phi == pytest.approx(plain.phi / winsorised_normal_moment(0.10))
+    # tau² is where the winsorised z* have a winsorised standard normal's second moment
+    z_star = winsorise((VALUES - 20) / np.sqrt(s * s + fixed.tau2))
+    assert np.mean(z_star * z_star) == pytest.approx(winsorised_normal_moment(0.10), abs=1e-9)
+    assert fixed.tau2 > plain.tau2
+
+
+def test_consistent_estimate_holds_the_funnel_level_with_a_real_spread():
+    # 150 areas from one random-effects population (sd 3 points between areas): with the consistent estimate
+    # the additive 95% limits hold about 5% of areas outside; Spiegelhalter's uncorrected phi lets through more
+    # than twice that
+    from indicators.intervals import additive_funnel_limits
+
+    rng = np.random.default_rng(20261202)
+    outside = {True: [], False: []}
+    for _ in range(200):
+        n = rng.integers(200, 3000, size=150)
+        p = np.clip(0.2 + rng.normal(0, 0.03, 150), 0.01, 0.99)
+        y = 100 * rng.binomial(n, p) / n
+        s = null_standard_error(20, n, "proportion", per=100)
+        for consistent in (True, False):
+            od = overdispersion(y, s, 20, consistent=consistent)
+            lo, hi = additive_funnel_limits(20, s, od.tau2, 0.95)
+            outside[consistent].append(np.mean((y < lo) | (y > hi)))
+    assert 0.04 < np.mean(outside[True]) < 0.06
+    assert np.mean(outside[False]) > 0.10
