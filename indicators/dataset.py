@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from indicators import columns
 from indicators.benchmarking import published_values
 from indicators.board import Board
 from indicators.compare import COMPARATOR_COLUMNS, compare, reporting_comparators, with_dispersion
@@ -31,9 +32,7 @@ from indicators.spc import MATERIAL_DENOMINATOR_VARIATION, xmr_frame
 from indicators.values import compute_values
 
 FORECAST_COLUMNS = ["forecast", "forecast_lo80", "forecast_hi80", "forecast_lo95", "forecast_hi95"]
-CURVE_COLUMNS = ["indicator_id", "area_code", "frozen_at", "period", "period_index", "step", "forecast",
-                 "forecast_lo80", "forecast_hi80", "forecast_lo95", "forecast_hi95", "actual", "assessment",
-                 "outside_80", "outside_95", "method", "verdict", "sentence"]
+CURVE_COLUMNS = columns.names(columns.CURVES)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from indicators import columns
 from indicators.definitions import Indicator, Polarity, Unit
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "positive": 3, "info": 4}
@@ -22,8 +23,8 @@ EXCEPTION_CODES = [
 DATA_NOTE_CODES = ["data-missing", "data-no-population", "data-late", "data-suppressed", "data-revised",
                    "data-not-due"]
 """Every data-quality note code: shown beside the figures and on the returns page, never as an exception."""
-EXCEPTION_COLUMNS = ["indicator_id", "area_code", "period", "priority_id", "code", "severity", "sort_key", "sentence"]
-DATA_NOTE_COLUMNS = ["indicator_id", "area_code", "period", "agency_code", "code", "severity", "sort_key", "sentence"]
+EXCEPTION_COLUMNS = columns.names(columns.EXCEPTIONS)
+DATA_NOTE_COLUMNS = columns.names(columns.DATA_NOTES)
 TRIAL_LIMITS_SEVERITY = "medium"
 """The most a signal on trial limits (fewer than 13 points) can raise: the limits may still move."""
 
