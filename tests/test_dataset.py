@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from etl.access import load_dataset, store_version
-from etl.demo import DEMO_USER, LAST, _number, build_demo, demo_returns
+from etl.demo import DEMO_USER, FIRST, LAST, _number, build_demo, demo_returns
 from etl.store import make_engine
 from indicators.periods import Quarter
 
@@ -281,3 +281,22 @@ def test_a_multi_area_store_keeps_dfe_s_england_and_pools_the_reporting_areas_ap
     assert np.isnan(alone.loc["rereferral_rate", "reporting_value"]) and alone.loc["rereferral_rate", "reporting_n"] == 0
     reporting = both.comparators[both.comparators["level"] == "reporting"]
     assert len(reporting) and set(reporting["area_code"]) == {"reporting"}
+
+
+def test_the_demo_stories_hold_and_the_stable_series_show_nothing(dataset):
+    f = dataset.frame[~dataset.frame["is_forecast"]]
+    signals = set(f[f["spc_point_type"].str.startswith("special")]["indicator_id"])
+    # the designed stories: worsening re-referrals, the shift in assessments (and their duration), the lasting
+    # gain in health assessments; every other series is generated stable and shows no special cause anywhere
+    assert signals == {"rereferral_rate", "assessments_45_days", "assessment_duration", "cla_health_assessments"}
+    cur = dataset.at().set_index("indicator_id")
+    shift_start = (FIRST + 5).label  # the demo's shift starts in its sixth quarter
+    assert cur.loc["assessments_45_days", "spc_rebase_proposal"] == shift_start
+    assert cur.loc["rereferral_rate", "spc_point_type"] == "special_cause_concern"
+    assert cur.loc["rereferral_rate", "rag"] == "red" and cur.loc["rereferral_rate", "vs_neighbours"] == "worse"
+    # the rolling and stock headlines are charted by their quarters, a flow, or a run chart
+    assert cur.loc["s47_rate", "spc_point_type"] == "common_cause"
+    assert cur.loc["cin_rate", "spc_chart"] == "run" and cur.loc["cpp_rate", "spc_chart"] == "xmr"
+    # data quality is beside the figures: the late and missing returns are notes, not exceptions
+    assert set(dataset.exceptions["indicator_id"]) >= {"rereferral_rate", "assessments_45_days"}
+    assert "self_harm_admissions" not in set(dataset.exceptions["indicator_id"])
