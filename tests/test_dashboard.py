@@ -384,3 +384,36 @@ def test_benchmark_sentence_uses_the_datasets_rank_on_ties():
               {"area_code": "ME", "value": 22.0, "is_self": True}]
     assert "ranks 3rd of 3" in benchmark_summary(ind, "Harrowdale", ranked)
     assert "ranks 2nd of 3" in benchmark_summary(ind, "Harrowdale", ranked, rank=2)
+
+
+def test_spc_figure_plots_the_charted_series_and_a_run_chart_has_no_limits(rereferrals, library):
+    rows = _history()
+    for r in rows:
+        r["spc_value"] = r["value"] + 1.5  # the quarter's own value, not the rolling headline
+        r["spc_chart"] = "xmr"
+    fig = spc_figure(rereferrals, rows)
+    points = next(t for t in fig["data"] if t["name"] == "Value")
+    assert points["y"] == [r["value"] + 1.5 for r in rows]
+    cin = library.indicator("cin_rate")
+    run_rows = [dict(r, spc_chart="run", spc_upl=None, spc_lpl=None, spc_point_type="") for r in rows]
+    fig = spc_figure(cin, run_rows)
+    names = [t["name"] for t in fig["data"]]
+    assert "Median" in names and "Process limits" not in names and "Average" not in names
+    assert not any(a["text"].startswith("Trial limits") for a in fig["layout"]["annotations"])
+
+
+def test_run_chart_values_say_so_instead_of_a_variation_icon(library):
+    from dashboard.components.icons import row_point_type
+    from dashboard.components.tables import data_table
+
+    cin = library.indicator("cin_rate")
+    row = {"value": 330.0, "spc_chart": "run", "spc_point_type": "", "period": "2026-27 Q2", "period_index": 1}
+    icon = variation_icon(row_point_type(row), cin.polarity)
+    assert _text(icon) == "Run chart" and "no special-cause rules" in icon.title
+    table = _text(data_table(cin, [dict(row, status="ok", spc_value=330.0)]))
+    assert "Run chart" in table and "Common cause" not in table
+    # a rolling headline's table shows the quarter's own value the SPC chart plots
+    rr = library.indicator("rereferral_rate")
+    table = data_table(rr, [{"period": "2026-27 Q2", "period_index": 1, "value": 25.6, "spc_value": 26.7,
+                             "spc_chart": "xmr", "spc_point_type": "common_cause", "status": "ok"}])
+    assert "On the SPC chart" in _text(table) and "26.7%" in _text(table)

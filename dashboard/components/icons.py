@@ -98,7 +98,14 @@ def variation_letter(point_type: str, polarity: Polarity | str) -> str:
     return ""
 
 
+RUN_CHART = "run_chart"
+"""The 'point type' of a value shown on a run chart: no SPC rules apply, so there is no variation icon."""
+RUN_CHART_WORDS = "run chart: its quarters are not independent, so no special-cause rules apply"
+
+
 def variation_label(point_type: str | None, polarity: Polarity | str) -> str:
+    if point_type == RUN_CHART:
+        return f"Variation: {RUN_CHART_WORDS}"
     pt = point_type or "common_cause"
     letter = variation_letter(pt, polarity)
     words = POINT_TYPE_WORDS.get(pt, "No data")
@@ -114,12 +121,19 @@ def row_point_type(row: dict | None) -> str:
     value = row.get("value")
     if value is None or (isinstance(value, float) and value != value):
         return ""
+    if row.get("spc_chart") == "run":
+        return RUN_CHART
     return str(row.get("spc_point_type") or row.get("variation") or "")
 
 
-def variation_icon(point_type: str | None, polarity: Polarity | str, size: int = 36) -> html.Img:
-    """The variation icon for a point's type (the latest point's, for the series' icon)."""
+def variation_icon(point_type: str | None, polarity: Polarity | str, size: int = 36) -> html.Img | html.Span:
+    """The variation icon for a point's type (the latest point's, for the series' icon); for a value on a run
+    chart the words "Run chart" instead, since no SPC rules apply to it."""
     pt = point_type or ""
+    if pt == RUN_CHART:
+        label = variation_label(pt, polarity)
+        return html.Span("Run chart", title=label, className="mdc-none run-chart", role="img",
+                         **{"aria-label": label})
     family = {
         "special_cause_improvement": "improvement",
         "special_cause_concern": "concern",

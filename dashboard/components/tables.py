@@ -30,11 +30,23 @@ def _count(x: Any, status: str, decimals: int = 0) -> str:
     return number(x, 0 if float(x).is_integer() else decimals)
 
 
+def _spc_word(row: dict) -> str:
+    """The SPC column: the charted point's type, "Run chart" where no rules apply, a dash with no point."""
+    if not is_number(row.get("spc_value", row.get("value"))):
+        return "–"
+    if row.get("spc_chart") == "run":
+        return "Run chart"
+    return word(POINT_TYPE_SHORT, row.get("spc_point_type") or "common_cause")
+
+
 def data_table(ind: Indicator, history: list[dict], highlight: str | None = None) -> html.Div:
     """Every quarter's figures, newest first; suppressed values say so and small numbers are marked."""
     compared = any(is_number(r.get("neighbours_mean")) or is_number(r.get("england_value")) for r in history)
-    heads = ["Quarter", "Numerator", "Denominator", "Value", "95% interval", "Data", "Target", "SPC",
-             "Neighbours' average", "England"]
+    charted = ind.chart.plots.value in ("quarter", "flow") and ind.period_type.value != "flow"
+    heads = ["Quarter", "Numerator", "Denominator", "Value", "95% interval", "Data", "Target",
+             "On the SPC chart", "SPC", "Neighbours' average", "England"]
+    if not charted:  # the chart plots the headline itself
+        heads.remove("On the SPC chart")
     if ind.unit == Unit.count:  # the value is the count itself
         heads.remove("Numerator")
         heads.remove("Denominator")
@@ -64,8 +76,9 @@ def data_table(ind: Indicator, history: list[dict], highlight: str | None = None
             html.Td(interval),
             html.Td(word(STATUS_WORDS, status)),
             html.Td(rag_badge(r.get("rag"))) if targeted else None,
-            html.Td(word(POINT_TYPE_SHORT, r.get("spc_point_type") or "common_cause") if is_number(r.get("value"))
-                    else "–"),
+            html.Td(format_indicator_value(r.get("spc_value"), ind) if is_number(r.get("spc_value")) else "–",
+                    className="num") if charted else None,
+            html.Td(_spc_word(r)),
         ]
         if compared:
             cells += [html.Td(format_indicator_value(r.get(c), ind) if is_number(r.get(c)) else "–")
