@@ -182,21 +182,28 @@ def _rebase_proposals(f: pd.DataFrame, spc: pd.DataFrame, shift_length: int) -> 
     (``shift_length`` or more in a row on one side of the centre line, within the latest segment); empty
     elsewhere. It is the evidence for proposing a rebase there; nothing is rebased until someone decides so."""
     out = np.full(len(f), "", dtype=object)
-    d = pd.DataFrame({"i": f["indicator_id"], "a": f["area_code"], "p": f["period_index"], "seg": spc["spc_segment"],
-                      "side": np.sign(f["chart_value"] - spc["spc_mean"])})
-    d = d[d["side"].notna() & (f["chart"] != "run")].sort_values(["i", "a", "p"])
-    if d.empty:
+    series = pd.MultiIndex.from_frame(f[["indicator_id", "area_code"]]).codes
+    code = series[0].astype(np.int64) * (int(series[1].max(initial=0)) + 1) + series[1]
+    period = f["period_index"].to_numpy()
+    order = np.lexsort((period, code))
+    side = np.sign(f["chart_value"].to_numpy(dtype=float) - spc["spc_mean"].to_numpy(dtype=float))[order]
+    seg = spc["spc_segment"].to_numpy()[order]
+    observed = np.isfinite(side) & (f["chart"].to_numpy()[order] != "run")
+    rows, code_o, period_o = order[observed], code[order][observed], period[order][observed]
+    side, seg = side[observed], seg[observed]
+    if rows.size == 0:
         return out
-    prev = d.groupby(["i", "a"])[["side", "seg"]].shift()
-    run = ((d["side"] != prev["side"]) | (d["seg"] != prev["seg"])).cumsum()
-    length = run.map(run.value_counts())
-    first = d["p"].groupby(run).transform("min")
-    last = d.groupby(["i", "a"]).tail(1).index
-    hit = [ix for ix in last if d.at[ix, "side"] != 0 and length[ix] >= shift_length]
-    starts = {(d.at[ix, "i"], d.at[ix, "a"]): Quarter.from_index(int(first[ix])).label for ix in hit}
-    if starts:
-        keys = zip(f["indicator_id"], f["area_code"], strict=True)
-        out[:] = [starts.get(k, "") for k in keys]
+    new_series = np.r_[True, code_o[1:] != code_o[:-1]]
+    new_run = new_series | np.r_[True, (side[1:] != side[:-1]) | (seg[1:] != seg[:-1])]
+    run = np.cumsum(new_run) - 1
+    length = np.bincount(run)[run]
+    start = period_o[new_run][run]
+    last = np.r_[new_series[1:], True]
+    hit = last & (side != 0) & (length >= shift_length)
+    if hit.any():
+        labels = {int(c): Quarter.from_index(int(p)).label for c, p in zip(code_o[hit], start[hit], strict=True)}
+        found = pd.Series(code).map(labels)
+        out = np.where(found.notna(), found.to_numpy(dtype=object), "")
     return out
 
 
@@ -432,6 +439,13 @@ def _curves(focal: pd.DataFrame, library: Library, frozen: dict[str, Quarter], h
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
+_REASON_COLUMNS = ("indicator_id", "area_code", "period", "value", "status", "rag", "target", "spc_point_type",
+                   "spc_rule", "spc_direction", "spc_value", "spc_mean", "assurance", "trial_limits", "vs_neighbours",
+                   "neighbours_mean", "neighbours_lower", "neighbours_upper", "vs_england", "england_value",
+                   "funnel_adjustment", "quartile")
+"""The columns of a row that ``exception_reasons`` reads."""
+
+
 def _return_flags(returns: pd.DataFrame | None, period: Quarter) -> dict[str, dict]:
     """agency code → its return for the period: status, late, revised, name, due date."""
     out: dict[str, dict] = {}
@@ -449,7 +463,8 @@ def _return_flags(returns: pd.DataFrame | None, period: Quarter) -> dict[str, di
 def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, period: Quarter,
                 curves: pd.DataFrame | None = None) -> pd.DataFrame:
     """The performance exceptions (and good news) of the period, one row per indicator × priority × reason."""
-    cur = frame[(frame["period"] == period.label) & ~frame["is_forecast"]]
+    cur = frame.loc[(frame["period"] == period.label) & ~frame["is_forecast"],
+                    [c for c in _REASON_COLUMNS if c in frame.columns]]
     bottom = board.thresholds.bottom_quartile if board else True
     priorities = [p.id for p in board.priorities] if board else None
     curve_by = {}
@@ -478,7 +493,8 @@ def _exceptions(frame: pd.DataFrame, library: Library, board: Board | None, peri
 def _data_notes(frame: pd.DataFrame, library: Library, board: Board | None, returns: pd.DataFrame | None,
                 period: Quarter) -> pd.DataFrame:
     """What the board should know about the data of the period: missing, late, revised, suppressed, awaited."""
-    cur = frame[(frame["period"] == period.label) & ~frame["is_forecast"]]
+    cur = frame.loc[(frame["period"] == period.label) & ~frame["is_forecast"],
+                    ["indicator_id", "area_code", "period", "status"]]
     by_agency = _return_flags(returns, period)
     late_ok = board.thresholds.late_is_exception if board else True
     revised_ok = board.thresholds.revised_is_exception if board else True
