@@ -166,48 +166,25 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
     end_col = np.tile(np.array([q.end for q in grid.quarters], dtype=object), n_a)
     for ind_id in ids:
         ind = library.indicator(ind_id)
-        num, num_state, complete = _over_period(grid, ind.numerator, ind.period_type)
-        if ind.denominator is None:
-            den, den_state = np.full(grid.shape, np.nan), np.zeros(grid.shape, dtype=np.int8)
-        elif ind.denominator == POPULATION:
-            den, den_state = pop, pop_state
-        else:
-            den, den_state, _ = _over_period(grid, ind.denominator, ind.period_type)
-        value, lower, upper = indicator_value(ind, library, num, den, level)
-        status = _status(num_state, den_state, complete, ind)
+        num, den, value, lower, upper, status = _figures(grid, ind, ind.period_type, pop, pop_state, library, level)
         ok = status == "ok"
-        value, lower, upper = (np.where(ok & np.isfinite(x), x, np.nan) for x in (value, lower, upper))
         if ind.period_type in (PeriodType.rolling_12m, PeriodType.fytd):
-            q_num, q_num_state, q_complete = _over_period(grid, ind.numerator, PeriodType.flow)
-            if ind.denominator is None or ind.denominator == POPULATION:
-                q_den, q_den_state = den, den_state
-            else:
-                q_den, q_den_state, _ = _over_period(grid, ind.denominator, PeriodType.flow)
-            q_value = indicator_value(ind, library, q_num, q_den, level)[0]
-            q_status = _status(q_num_state, q_den_state, q_complete, ind)
-            q_ok = q_status == "ok"
-            q_value = np.where(q_ok & np.isfinite(q_value), q_value, np.nan)
+            q_num, q_den, q_value, _, _, q_status = _figures(grid, ind, PeriodType.flow, pop, pop_state, library,
+                                                             level)
         else:
-            q_num, q_den, q_value, q_status, q_ok = num, den, value, status, ok
+            q_num, q_den, q_value, q_status = num, den, value, status
+        q_ok = q_status == "ok"
         plots = ind.chart.plots
         if plots == ChartSeries.flow:
             flow = ind.model_copy(update={"numerator": ind.chart.numerator, "denominator": ind.chart.denominator,
                                           "period_type": PeriodType.flow})
-            c_num, c_num_state, c_complete = _over_period(grid, flow.numerator, PeriodType.flow)
-            if flow.denominator == POPULATION:
-                c_den, c_den_state = pop, pop_state
-            elif flow.denominator is None:
-                c_den, c_den_state = np.full(grid.shape, np.nan), np.zeros(grid.shape, dtype=np.int8)
-            else:
-                c_den, c_den_state, _ = _over_period(grid, flow.denominator, PeriodType.flow)
-            c_value = indicator_value(flow, library, c_num, c_den, level)[0]
-            c_status = _status(c_num_state, c_den_state, c_complete, flow)
-            c_value = np.where((c_status == "ok") & np.isfinite(c_value), c_value, np.nan)
-            c_den = np.where(c_status == "ok", c_den, np.nan)
+            _, c_den, c_value, _, _, c_status = _figures(grid, flow, PeriodType.flow, pop, pop_state, library,
+                                                         level)
         elif plots == ChartSeries.run_chart:
-            c_value, c_den, c_status = value, np.where(ok, den, np.nan), status
+            c_den, c_value, c_status = den, value, status
         else:
-            c_value, c_den, c_status = q_value, np.where(q_ok, q_den, np.nan), q_status
+            c_den, c_value, c_status = q_den, q_value, q_status
+        c_den = np.where(c_status == "ok", c_den, np.nan)
         # a small count of children or events: shown to the board, to be suppressed before publication
         small = ok & (num > 0) & (num < ind.suppress_below) & library.measures[ind.numerator].whole_number
         frames.append(pd.DataFrame({
@@ -234,6 +211,24 @@ def compute_values(measures: pd.DataFrame, library: Library, population: pd.Data
     if not frames:
         return pd.DataFrame(columns=VALUE_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def _figures(grid: MeasureGrid, ind: Indicator, period_type: PeriodType, pop: np.ndarray, pop_state: np.ndarray,
+             library: Library, level: float):
+    """(numerator, denominator, value, lower, upper, status) of ``ind`` over ``period_type`` on the grid; the
+    value and interval are NaN wherever the status is not ok."""
+    num, num_state, complete = _over_period(grid, ind.numerator, period_type)
+    if ind.denominator is None:
+        den, den_state = np.full(grid.shape, np.nan), np.zeros(grid.shape, dtype=np.int8)
+    elif ind.denominator == POPULATION:
+        den, den_state = pop, pop_state
+    else:
+        den, den_state, _ = _over_period(grid, ind.denominator, period_type)
+    value, lower, upper = indicator_value(ind, library, num, den, level)
+    status = _status(num_state, den_state, complete, ind)
+    ok = status == "ok"
+    value, lower, upper = (np.where(ok & np.isfinite(x), x, np.nan) for x in (value, lower, upper))
+    return num, den, value, lower, upper, status
 
 
 def _status(num_state: np.ndarray, den_state: np.ndarray, complete: np.ndarray, ind: Indicator) -> np.ndarray:
