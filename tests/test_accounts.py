@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select
 
 from etl import audit
 from etl.cli import main
-from etl.store import AuditEvent, UserAccount, make_engine
+from etl.store import UserAccount, make_engine
 from etl.users import AccountError, add_user, authenticate, disable_user, get_user, list_users, reset_password
 
 PASSWORD = "correct horse battery staple"
