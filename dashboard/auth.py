@@ -253,10 +253,9 @@ def resolve() -> Identity | Response | None:
         return error_page(403, "Only on this computer",
                           "This dashboard has no accounts yet, so it answers only on the computer it runs on. "
                           "An administrator adds the first account with `oba users add NAME --role admin`.")
-    engine = _engine()
     sso = _sign_on()
     if sso is not None:
-        found = _from_sso(engine, sso)
+        found = _from_sso(_engine(), sso)
         if found is not None:
             return found
     token = request.cookies.get(SESSION_COOKIE)

@@ -30,6 +30,8 @@ from indicators.periods import Quarter
 
 log = logging.getLogger(__name__)
 
+READY_SECONDS = 2.0  # how long the store's schema, once checked, is taken as current
+
 QUESTION_ORDER = [Question.how_much, Question.how_well, Question.better_off]
 ATTENTION = ("high", "medium", "low")
 
@@ -327,6 +329,7 @@ class DataSource:
         self._setup_lock = threading.RLock()
         self._engine = None
         self._pid = os.getpid()
+        self._ready_at = float("-inf")  # when the schema was last found current
         self._board: Board | None = None
         self._library: Library | None = None
         self._view: View | None = None
@@ -397,6 +400,8 @@ class DataSource:
                 if self._engine is None:
                     self._engine = make_engine(self.db)
                     self._pid = os.getpid()
+        if time.monotonic() - self._ready_at < READY_SECONDS:
+            return self._engine
         from etl.db import current_revision, head_revision
 
         try:
@@ -411,6 +416,7 @@ class DataSource:
         if rev != head_revision():
             raise DataUnavailable("The data store is on an older schema",
                                   f"Run `oba init` to upgrade the store at {redact(url)}.")
+        self._ready_at = time.monotonic()
         return self._engine
 
     # --- the view ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Accounts and roles: who may sign in to the dashboard and what each role may do.
 
-Passwords are hashed with Argon2id (``argon2-cffi``'s defaults, RFC 9106's second recommended option) and
+Passwords are hashed with Argon2id (``argon2-cffi``, at OWASP's recommended cost; see ``make_hasher``) and
 never stored or logged in clear. Every change to an account is written with its audit event in one
 transaction. Sign-in attempts are rate-limited per account and per address, counted from the audit trail's
 failed sign-ins, so the limits hold across every worker and process that shares the store.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -69,10 +70,19 @@ class User:
 
 
 def make_hasher():
-    """Argon2id with argon2-cffi's defaults: RFC 9106's second recommended option (t=3, m=64 MiB, p=4)."""
+    """Argon2id at OWASP's recommended setting (m=19 MiB, t=2, p=1; Password Storage Cheat Sheet).
+
+    RFC 9106's second option (m=64 MiB, t=3, p=4, argon2-cffi's default) made 50 people signing in at once
+    take 20-40 s on the 2-core reference machine and starved every page meanwhile (benchmarks/bench_load.py);
+    OWASP's setting costs a few tens of milliseconds and still makes each guess expensive offline.
+    """
     from argon2 import PasswordHasher
 
-    return PasswordHasher()
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+# At most two password checks at a time: a burst of sign-ins queues instead of starving every page.
+_VERIFYING = threading.BoundedSemaphore(2)
 
 
 @cache
@@ -258,7 +268,8 @@ def authenticate(engine: Engine, name: str, password: str, address: str | None =
 
     digest = row.password_hash if row is not None and row.password_hash else _dummy_hash()
     try:
-        ok = _hasher().verify(digest, password or "")
+        with _VERIFYING:
+            ok = _hasher().verify(digest, password or "")
     except (VerificationError, InvalidHashError):
         ok = False
     if row is None or row.password_hash is None or not ok or row.disabled:

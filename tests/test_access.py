@@ -378,3 +378,37 @@ def test_the_request_user_is_the_signed_in_one(site):
         user = request_user()
         assert user is not None and user.name == "ada.admin" and user.role == "admin"
     assert request_user() is None
+
+
+def test_injection_strings_are_stored_and_shown_inert(site):
+    nasty = "<img src=x onerror=alert(1)>' OR '1'='1' --"
+    client = site["app"].server.test_client()
+    r = sign_in(client, nasty, "whatever it is")
+    assert r.status_code == 401
+    page = r.get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page  # escaped in the form
+    admin = _client(site, "ada.admin")
+    r = post_callback(admin, router_body("/admin/audit", "?action=signin.failed"))
+    body = r.get_json()
+    text = json.dumps(body)
+    assert nasty.lower()[:80].replace("'", "") in text.replace("\\u0027", "").replace("'", "")
+    assert '"type": "Img"' not in text and '"type":"Img"' not in text  # text, never an element
+    with site["engine"].connect() as conn:
+        n = conn.execute(AuditEvent.__table__.select().where(AuditEvent.action == "signin.failed")).all()
+    assert len(n) == 1
+
+
+def test_the_audit_page_filters_and_exports_what_it_shows(site):
+    from etl import audit
+    from etl.users import disable_user
+
+    with audit.acting_as(audit.Actor("ada.admin", "admin", "web", "127.0.0.1")):
+        disable_user(site["engine"], "vera.viewer")
+    admin = _client(site, "ada.admin")
+    text = page_text(post_callback(admin, router_body("/admin/audit", "?action=user.disable")))
+    assert "user.disable" in text and "vera.viewer" in text and "user.add" not in text.split("Export")[-1]
+    text = page_text(post_callback(admin, router_body("/admin/audit", "?actor=nobody")))
+    assert "No events match" in text
+    csv_text = admin.get("/admin/audit.csv?action=user.").get_data(as_text=True)
+    rows = csv_text.strip().splitlines()[1:]
+    assert len(rows) == len(ACCOUNTS) + 1 and all(",user." in r for r in rows)

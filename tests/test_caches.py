@@ -97,3 +97,13 @@ def test_a_forked_worker_opens_its_own_connections(store):
     engine = src.engine()
     src._pid = -1  # as if this process had been forked from the one that opened the engine
     assert src.engine() is not engine
+
+
+def test_the_wsgi_entry_point_builds_the_dataset_before_serving(store):
+    env = {**os.environ, "OBA_DATABASE_URL": store, "OBA_BOARD": str(BOARD),
+           "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    code = ("from dashboard import data, wsgi; v = data.source()._view; "
+            "print(type(wsgi.server).__name__, v is not None and str(v.current))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["Flask", "2025-26", "Q3"]
