@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from etl import audit
 from etl.store import UserAccount, UserSession, utcnow, writer
@@ -85,9 +86,12 @@ def find_session(engine: Engine, token: str | None, now: dt.datetime | None = No
     user = _row_user(row)
     last_seen = row.last_seen_at
     if now - last_seen >= TOUCH_EVERY:
-        with writer(engine).begin() as conn:
-            conn.execute(update(UserSession).where(UserSession.id == row.sid).values(last_seen_at=now))
-        last_seen = now
+        try:
+            with writer(engine).begin() as conn:
+                conn.execute(update(UserSession).where(UserSession.id == row.sid).values(last_seen_at=now))
+            last_seen = now
+        except SQLAlchemyError:  # a busy or read-only store: the session is still valid; try again next time
+            pass
     return Session(row.sid, user, row.csrf_token, row.via, row.started, last_seen, row.expires_at)
 
 

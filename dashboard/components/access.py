@@ -24,8 +24,8 @@ def access_bar(ident: Any) -> tuple[Any, Any]:
     role = ident.role or ""
     agency = f", {ident.agency}" if ident.agency else ""
     account = html.Div([
-        html.Span([f"Signed in as {ident.name} ", html.Span(f"({role}{agency})", className="account-role")],
-                  className="account-name"),
+        html.Span([html.Span("Signed in as ", className="visually-hidden"), f"{ident.name} ",
+                   html.Span(f"({role}{agency})", className="account-role")], className="account-name"),
         html.A("Sign out", href="/logout", className="account-signout ms-3"),
     ], className="account ms-auto text-light small d-flex align-items-center")
     return account, None

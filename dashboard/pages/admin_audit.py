@@ -69,8 +69,8 @@ def layout(action: str | None = None, actor: str | None = None, since: str | Non
                                         q=f["text"])
     form = html.Form([
         html.Div([dbc.Label("Action", html_for="audit-action"),
-                  dbc.Select(id="audit-action", name="action", value=f["action"] or "",
-                             options=[{"label": "Any", "value": ""}] +
+                  dbc.Select(id="audit-action", name="action", value=f["action"] or "any",
+                             options=[{"label": "Any", "value": "any"}] +
                                      [{"label": f"{k} — {v}", "value": k} for k, v in ACTIONS.items()])],
                  className="col-md-4"),
         html.Div([dbc.Label("Who", html_for="audit-actor"),

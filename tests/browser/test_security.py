@@ -81,7 +81,7 @@ def test_sec002_a_viewer_signs_in_reads_and_signs_out(person):
     person.errors.clear()  # the browser logs the 401 of the failed sign-in
     _sign_in(person, "vera", "/priority/neglect")
     assert person.page.inner_text("h1") == "Neglect"
-    assert "Signed in as vera" in person.text(".site-header")
+    assert "vera (viewer)" in person.text(".site-header")
     nav = person.page.locator(".main-nav a").all_inner_texts()
     assert "Upload" not in nav and "This quarter" in nav
     person.open("/admin/users")
