@@ -355,6 +355,22 @@ def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 120.0) -> 
     raise RuntimeError("the server did not answer")
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in the server's process group (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def stop_server(proc: subprocess.Popen) -> None:
     import signal
 
@@ -399,19 +415,23 @@ def run_scenario(kind: str, backend: str, args, work: Path) -> dict:
             for _ in range(people):  # everyone has signed in (or failed to), within a bound
                 phase.signed.acquire(timeout=max(1.0, t_start + 180 - time.monotonic()))
             signing = time.monotonic() - t_start
+            cpu_server0, cpu_client0 = group_cpu_seconds(proc.pid), time.process_time()
             t0 = time.monotonic()
             phase.deadline = t0 + args.duration
             phase.begin.set()
             for t in threads:
                 t.join(timeout=args.duration + 60)
             wall = time.monotonic() - t0
+            cpu_server = group_cpu_seconds(proc.pid) - cpu_server0
+            cpu_client = time.process_time() - cpu_client0
         finally:
             stop_server(proc)
         lost = check_uploads(url, res)
         server_errors = [ln for ln in log_path.read_text(errors="replace").splitlines()
                          if "Traceback" in ln or "ERROR" in ln]
     return {"kind": kind, "backend": backend, "up": up, "wall": wall, "res": res, "lost": lost,
-            "server_errors": server_errors, "signing": signing}
+            "server_errors": server_errors, "signing": signing, "cpu_server": cpu_server,
+            "cpu_client": cpu_client}
 
 
 def check_uploads(url: str, res: Results) -> list[str]:
@@ -449,6 +469,9 @@ def report(out: dict) -> bool:
           f"{_pct(every, 99):8.1f} {max(every) * 1000 if every else 0:8.1f}")
     print(f"   page views {res.page_views} ({res.page_views / max(out['wall'], 1):.1f}/s); "
           f"uploads tried {res.uploads_tried}, loaded {len(res.uploads_loaded)}, lost {len(out['lost'])}")
+    print(f"   CPU during the load: server {out['cpu_server']:.1f} s ({out['cpu_server'] / max(out['wall'], 1):.2f} "
+          f"cores; {out['cpu_server'] / max(res.page_views, 1) * 1000:.0f} ms per page view), load generator "
+          f"{out['cpu_client']:.1f} s; machine load average {os.getloadavg()[0]:.1f}")
     print(f"   errors: {len(res.errors)}" + "".join(f"\n     - {e}" for e in res.errors[:8]))
     if out["server_errors"]:
         print(f"   server log: {len(out['server_errors'])} error lines, e.g. {out['server_errors'][0][:200]}")
