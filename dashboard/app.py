@@ -61,7 +61,13 @@ def _board_name() -> str:
 
 
 def _layout() -> html.Div:
-    return shell(dash.page_container, _board_name())
+    from dashboard import policy
+    from dashboard.auth import request_identity
+    from dashboard.components.access import access_bar
+
+    ident = request_identity()
+    return shell(dash.page_container, _board_name(), banner=access_bar(ident),
+                 visible=lambda page: policy.page_allowed(page, ident))
 
 
 def create_app(db: str | None = None, board_path: str | Path | None = None) -> dash.Dash:
@@ -91,8 +97,22 @@ def create_app(db: str | None = None, board_path: str | Path | None = None) -> d
         State({"type": "nav-link", "path": ALL}, "id"),
     )
     _add_icon_route(app)
+    _secure(app)
     _APP = app
     return app
+
+
+def _secure(app: dash.Dash) -> None:
+    """Headers and limits, then who is asking, then well-formed callbacks, then what their role allows."""
+    from dashboard import auth, hardening, policy
+
+    hardening.install(app)
+    auth.install(app)
+    hardening.check_callbacks(app)
+    policy.install(app)
+    from dashboard.pages.admin_audit import add_export_route
+
+    add_export_route(app)
 
 
 def _add_icon_route(app: dash.Dash) -> None:
@@ -109,11 +129,11 @@ def _add_icon_route(app: dash.Dash) -> None:
 
 
 def serve(db: str | None = None, board_path: str | Path | None = None, host: str = "127.0.0.1", port: int = 8050,
-          debug: bool = False) -> None:
-    """Run the dashboard on http://host:port (Flask's threaded server; use a WSGI server for shared use)."""
-    app = create_app(db, board_path)
-    data.source().warm()
-    app.run(host=host, port=port, debug=debug)
+          debug: bool = False, workers: int = 1, threads: int = 8) -> None:
+    """Run the dashboard on http://host:port (waitress; see ``dashboard.server.serve``)."""
+    from dashboard.server import serve as run
+
+    run(db, board_path, host, port, debug=debug, workers=workers, threads=threads)
 
 
 def __getattr__(name: str):

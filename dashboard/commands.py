@@ -12,14 +12,28 @@ from etl.context import AppContext
 @click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
 @click.option("--db", "db", default=None, metavar="URL",
               help="Database URL or SQLite file (overrides oba's --db and OBA_DATABASE_URL).")
-@click.option("--debug", is_flag=True, help="Dash debug mode: reload on change, show errors in the browser.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (gunicorn, Linux only); 1 runs waitress in this process.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per process, each answering one request at a time.")
+@click.option("--debug", is_flag=True,
+              help="Flask's development server with Dash's debug tools (127.0.0.1/localhost only).")
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, debug: bool) -> None:
-    """Serve the dashboard on http://HOST:PORT."""
-    from dashboard.app import serve
+def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, workers: int, threads: int,
+              debug: bool) -> None:
+    """Serve the dashboard on http://HOST:PORT.
+
+    Waitress by default; gunicorn with --workers N. On any address but loopback the store must have accounts
+    (`oba users add NAME --role admin`); --debug is refused there.
+    """
+    from dashboard.server import check_settings, serve
 
     app = ctx.find_object(AppContext) or AppContext()
     db = db or app.db
     board = app.board_path
-    click.echo(f"Serving the dashboard for {AppContext(db=db).safe_url} on http://{host}:{port} (Ctrl+C to stop)")
-    serve(db=db, board_path=board, host=host, port=port, debug=debug)
+    check_settings(db, host, debug, workers)
+    how = "Flask's development server (debug)" if debug else (
+        f"gunicorn, {workers} workers x {threads} threads" if workers > 1 else f"waitress, {threads} threads")
+    click.echo(f"Serving the dashboard for {AppContext(db=db).safe_url} on http://{host}:{port} with {how} "
+               "(Ctrl+C to stop)")
+    serve(db=db, board_path=board, host=host, port=port, debug=debug, workers=workers, threads=threads)

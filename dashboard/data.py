@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +30,8 @@ from indicators.exceptions import SEVERITY_ORDER
 from indicators.periods import Quarter
 
 log = logging.getLogger(__name__)
+
+READY_SECONDS = 2.0  # how long the store's schema, once checked, is taken as current
 
 QUESTION_ORDER = [Question.how_much, Question.how_well, Question.better_off]
 ATTENTION = ("high", "medium", "low")
@@ -364,7 +367,10 @@ class DataSource:
         self.board_path = Path(board_path) if board_path else None
         self.ttl = ttl
         self._lock = threading.Lock()
+        self._setup_lock = threading.RLock()
         self._engine = None
+        self._pid = os.getpid()
+        self._ready_at = float("-inf")  # when the schema was last found current
         self._board: Board | None = None
         self._library: Library | None = None
         self._view: View | None = None
@@ -390,13 +396,17 @@ class DataSource:
 
     def library(self) -> Library:
         if self._library is None:
-            self._library = self._context().library()
+            with self._setup_lock:  # first requests arrive together: read the definitions once
+                if self._library is None:
+                    self._library = self._context().library()
         return self._library
 
     def board(self) -> Board:
         if self._board is None:
             try:
-                self._board = self._context().board()
+                with self._setup_lock:
+                    if self._board is None:
+                        self._board = load_board_for(self._context(), self.library())
             except DefinitionError as exc:
                 raise DataUnavailable(
                     "The board configuration has errors",
@@ -422,8 +432,17 @@ class DataSource:
                     "There is no data store yet",
                     f"No store was found at {path}. Run `oba init` to create it and load the agencies' returns, "
                     "or `make run` to build and open the demo.")
-        if self._engine is None:
-            self._engine = make_engine(self.db)
+        if self._engine is None or self._pid != os.getpid():
+            with self._setup_lock:
+                if self._engine is not None and self._pid != os.getpid():
+                    # a worker forked from the process that opened it: its pooled connections are the parent's
+                    self._engine.dispose(close=False)
+                    self._engine = None
+                if self._engine is None:
+                    self._engine = make_engine(self.db)
+                    self._pid = os.getpid()
+        if time.monotonic() - self._ready_at < READY_SECONDS:
+            return self._engine
         from etl.db import current_revision, head_revision
 
         try:
@@ -438,6 +457,7 @@ class DataSource:
         if rev != head_revision():
             raise DataUnavailable("The data store is on an older schema",
                                   f"Run `oba init` to upgrade the store at {redact(url)}.")
+        self._ready_at = time.monotonic()
         return self._engine
 
     # --- the view ---------------------------------------------------------------------------------
@@ -447,7 +467,12 @@ class DataSource:
         return store_version(self.engine())
 
     def view(self) -> View:
-        """The current view, rebuilt only when the store's data has changed (checked at most every ``ttl`` s)."""
+        """The current view, rebuilt only when the store's data has changed (checked at most every ``ttl`` s).
+
+        The first build is waited for (there is nothing else to show). After that, a change in the store is
+        rebuilt in the background while the view already built keeps being served, so a load does not stall
+        every page of every worker for the second a rebuild takes; the new view replaces it when it is ready.
+        """
         now = time.monotonic()
         view = self._view
         if view is not None and now - self._checked_at < self.ttl:
@@ -456,15 +481,37 @@ class DataSource:
         if view is not None and version == self._version:
             self._checked_at = now
             return view
+        if view is not None:
+            self._checked_at = now
+            self._rebuild_in_background(version)
+            return view
         with self._lock:
-            if self._view is not None and self._version == version:
+            if self._view is not None:
                 return self._view
-            t0 = time.perf_counter()
-            new = self._build(version)
-            log.info("dataset built for store version %s in %.2f s", version, time.perf_counter() - t0)
-            self._view, self._version, self._checked_at = new, version, time.monotonic()
-            settle()
-            return new
+            return self._build_and_keep(version)
+
+    def _build_and_keep(self, version: str) -> View:
+        t0 = time.perf_counter()
+        new = self._build(version)
+        log.info("dataset built for store version %s in %.2f s", version, time.perf_counter() - t0)
+        self._view, self._version, self._checked_at = new, version, time.monotonic()
+        settle()
+        return new
+
+    def _rebuild_in_background(self, version: str) -> None:
+        if not self._lock.acquire(blocking=False):
+            return  # a rebuild is already running
+        def run():
+            try:
+                if self._version != version:
+                    self._build_and_keep(self.version())
+            except Exception:
+                # Let the next request build in the open, so it shows what is wrong instead of old figures.
+                log.warning("the dataset could not be rebuilt", exc_info=True)
+                self._view = None
+            finally:
+                self._lock.release()
+        threading.Thread(target=run, name="oba-rebuild", daemon=True).start()
 
     def warm(self) -> threading.Thread:
         """Build the view in the background, so the first visitor does not wait for it."""
@@ -498,6 +545,14 @@ class DataSource:
         return View(dataset, board, library, version, neighbours=dataset.neighbours, areas=dataset.areas,
                     returns_loader=returns_loader,
                     story_loader=lambda ind_id: access.read_story(engine, ind_id))
+
+
+def load_board_for(context, library: Library) -> Board:
+    """The board file of ``context`` (an ``etl.context.AppContext``), read with ``library``."""
+    from etl.context import default_board_path
+    from indicators.board import load_board
+
+    return load_board(context.board_path or default_board_path(), library)
 
 
 def settle() -> None:

@@ -107,12 +107,14 @@ def indicators_list(app: AppContext) -> None:
 
 def _register_subcommands() -> None:
     from dashboard.commands import serve_cmd
+    from etl.admin_commands import audit_group, backup_cmd, restore_cmd, users_group
     from etl.benchmarks.commands import benchmarks_group, neighbours_group
     from etl.demo import demo_cmd
     from etl.governance import curve_group
     from etl.returns.commands import returns_group
 
-    for command in (returns_group, benchmarks_group, neighbours_group, curve_group, demo_cmd, serve_cmd):
+    for command in (returns_group, benchmarks_group, neighbours_group, curve_group, demo_cmd, serve_cmd,
+                    users_group, audit_group, backup_cmd, restore_cmd):
         main.add_command(command)
 
 

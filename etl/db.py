@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -19,7 +20,9 @@ def _config() -> Config:
     return cfg
 
 
+@cache
 def head_revision() -> str:
+    """The newest schema this code knows (read once: the migration files do not change while it runs)."""
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from etl import audit
 from etl.errors import OBAError
 from etl.store import ActionPlanItem, CurveStory, RebaseDecision, utcnow, writer
 from indicators.definitions import Library
@@ -48,6 +49,8 @@ def record_story(engine: Engine, library: Library, indicator_id: str, story: str
         row = CurveStory(indicator_id=indicator_id, story=story.strip(), partners=partners, what_works=what_works,
                          baseline_frozen_at=frozen, author=author, updated_at=at or utcnow())
         s.add(row)
+        audit.record(s.connection(), "curve.story", indicator_id,
+                     after={"story": row.story, "partners": partners, "what_works": what_works, "frozen_at": frozen})
     return row
 
 
@@ -63,6 +66,8 @@ def add_action(engine: Engine, library: Library, indicator_id: str, action: str,
         row = ActionPlanItem(indicator_id=indicator_id, action=action.strip(), owner=owner.strip(), due=due,
                              status=status, created_by=created_by, created_at=at or utcnow())
         s.add(row)
+        audit.record(s.connection(), "curve.action", indicator_id,
+                     after={"action": row.action, "owner": row.owner, "due": due, "status": status})
     return row
 
 
@@ -81,6 +86,9 @@ def record_rebase(engine: Engine, library: Library, indicator_id: str, period: s
         row = RebaseDecision(indicator_id=indicator_id, period=label, reason=reason.strip(), decided_by=decided_by,
                              decided_on=decided_on or dt.date.today())
         s.add(row)
+        audit.record(s.connection(), "curve.rebase", indicator_id,
+                     after={"period": label, "reason": row.reason, "decided_by": decided_by,
+                            "decided_on": row.decided_on})
     return row
 
 

@@ -105,6 +105,41 @@ class SpcSettings(_Strict):
                                    "(false: as NHSRplotthedots 0.2.2 does)")
 
 
+class SingleSignOn(_Strict):
+    """Sign-on by the organisation's reverse proxy: it authenticates people and names them in ``header``.
+
+    The header is believed only on requests whose address is one of ``proxies`` (addresses or networks); from
+    anywhere else it is ignored. The name it carries must be an enabled account's (roles stay in the store).
+    """
+
+    header: str = Field(default="X-Remote-User", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+    proxies: list[str] = Field(min_length=1, description="the reverse proxy's addresses, e.g. [127.0.0.1]")
+
+    @field_validator("proxies")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for p in v:
+            try:
+                ipaddress.ip_network(str(p), strict=False)
+            except ValueError:
+                raise ValueError(f"'{p}' is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/24)") from None
+        return v
+
+    def trusts(self, address: str | None) -> bool:
+        """Whether a request from ``address`` comes from the proxy."""
+        import ipaddress
+
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(str(p), strict=False) for p in self.proxies)
+
+
 class Board(_Strict):
     name: str
     local_authority: LocalAuthority
@@ -115,6 +150,7 @@ class Board(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     spc: SpcSettings = Field(default_factory=SpcSettings)
     neighbour_set: str | None = Field(default=None, description="name of the stored statistical neighbour list")
+    single_sign_on: SingleSignOn | None = Field(default=None, description="trusted-header sign-on behind a proxy")
 
     def agency(self, code: str) -> Agency:
         for a in self.agencies:

@@ -17,6 +17,21 @@ SHARED_DFE = ROOT.parent / "shared" / "data" / "dfe"
 DEMO_BOARD = ROOT / "data" / "demo" / "board.yaml"
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(monkeypatch):
+    """Argon2 with the smallest cost in tests (tests/test_accounts.py checks the real one's parameters).
+
+    The real cost is the point in use, and takes up to a second on a busy 2-core machine: hundreds of sign-ins
+    in the tests would take minutes.
+    """
+    from argon2 import PasswordHasher
+
+    import etl.users
+
+    quick = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(etl.users, "_hasher", lambda: quick)
+
+
 @pytest.fixture(scope="session")
 def library():
     return load_library()

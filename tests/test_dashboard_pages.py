@@ -235,18 +235,18 @@ def test_icons_are_served(app):
 def test_oba_serve_passes_the_store_and_board(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    import dashboard.app
+    import dashboard.server
     from etl.cli import main
 
     seen = {}
-    monkeypatch.setattr(dashboard.app, "serve", lambda **kw: seen.update(kw))
+    monkeypatch.setattr(dashboard.server, "serve", lambda **kw: seen.update(kw))
     board_file = tmp_path / "board.yaml"
     result = CliRunner().invoke(main, ["--db", "sqlite:///x.sqlite", "--board", str(board_file), "serve",
-                                       "--port", "8123", "--host", "0.0.0.0"])
+                                       "--port", "8123", "--host", "127.0.0.1"])
     assert result.exit_code == 0, result.output
-    assert seen == {"db": "sqlite:///x.sqlite", "board_path": board_file, "host": "0.0.0.0", "port": 8123,
-                    "debug": False}
-    assert "http://0.0.0.0:8123" in result.output
+    assert seen == {"db": "sqlite:///x.sqlite", "board_path": board_file, "host": "127.0.0.1", "port": 8123,
+                    "debug": False, "workers": 1, "threads": 8}
+    assert "http://127.0.0.1:8123 with waitress, 8 threads" in result.output
     result = CliRunner().invoke(main, ["serve", "--db", "other.sqlite"])
     assert result.exit_code == 0 and seen["db"] == "other.sqlite"
 

@@ -24,11 +24,12 @@ def nav_pages() -> list[dict]:
     return sorted(pages, key=lambda p: (p.get("order") is None, p.get("order") or 0))
 
 
-def navigation(board_name: str = "Safeguarding partnership") -> html.Header:
+def navigation(board_name: str = "Safeguarding partnership", visible=None, account: Any = None) -> html.Header:
+    """The header: the board's name, the pages this person may open (``visible(page)``), and ``account``."""
     links = [
         dbc.NavItem(dbc.NavLink(p.get("nav_label") or p["name"], href=p["relative_path"],
                                 id={"type": "nav-link", "path": p["path"]}, className="px-3"))
-        for p in nav_pages()
+        for p in nav_pages() if visible is None or visible(p)
     ]
     return html.Header(
         dbc.Navbar(
@@ -36,6 +37,7 @@ def navigation(board_name: str = "Safeguarding partnership") -> html.Header:
                 dcc.Link([html.Span("OBA", className="brand-mark"), html.Span(board_name, className="board-name")],
                          href="/", className="navbar-brand"),
                 html.Nav(dbc.Nav(links, navbar=True, className="main-nav"), **{"aria-label": "Main"}),
+                account,
             ], fluid=True),
             color="dark", dark=True, tag="div", className="py-1",
         ),
@@ -43,11 +45,14 @@ def navigation(board_name: str = "Safeguarding partnership") -> html.Header:
     )
 
 
-def shell(content: Any, board_name: str = "Safeguarding partnership") -> html.Div:
-    """Skip link, header, the page in a <main>, and a footer."""
+def shell(content: Any, board_name: str = "Safeguarding partnership", banner: Any = None,
+          visible=None) -> html.Div:
+    """Skip link, header, the page in a <main>, and a footer. ``banner``: (account, notice) from access_bar."""
+    account, note = banner if banner else (None, None)
     return html.Div([
         html.A("Skip to main content", href="#main-content", className="skip-link"),
-        navigation(board_name),
+        navigation(board_name, visible, account),
+        note,
         html.Main(dbc.Container(content, fluid=True, className="page"), id="main-content", tabIndex="-1"),
         html.Footer(dbc.Container(
             html.P(["Outcome-Based Accountability dashboard. Aggregate counts only; treat as OFFICIAL-SENSITIVE. ",

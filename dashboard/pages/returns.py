@@ -43,7 +43,12 @@ def counts_sentence(counts: dict[str, int], period: Quarter, n_agencies: int) ->
 
 
 def build(v: View, period_text: str | None) -> html.Div:
+    from dashboard.policy import visible_agencies
+
+    mine = visible_agencies(v.board)  # a submitter sees their own agency's row only
     status = v.returns()
+    if len(mine) != len(v.board.agencies):
+        status = status[status["agency_code"].isin([a.code for a in mine])]
     periods = _known_periods(v, status)
     if not periods:
         return html.Div([page_header("Agency returns"), notice("No returns have been recorded yet.", "info")])
@@ -59,7 +64,7 @@ def build(v: View, period_text: str | None) -> html.Div:
         else:
             end = asked
     shown = [q for q in periods if q <= end][-QUARTERS_SHOWN:]
-    agencies = [(a.code, a.name) for a in v.board.agencies]
+    agencies = [(a.code, a.name) for a in mine]
     counts = returns_counts(status, end, agencies)
     legend = html.Ul([html.Li([html.Span(sym, className="sym", **{"aria-hidden": "true"}), words],
                               className=f"ret-legend ret-{css}")

@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from etl import audit
 from etl.benchmarks.csvfile import (
     BenchmarkFileError,
     CsvTable,
@@ -522,6 +523,9 @@ def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> Im
         conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
             value=bindparam("b_value"), note=bindparam("b_note"), release_id=bindparam("b_release")), updates)
         conn.execute(insert(BenchmarkChange.__table__), changes)
+    audit.record(conn, "benchmarks.import", parsed.dataset,
+                 after={"file": parsed.table.name, "sha256": parsed.table.sha256, "release": release_id,
+                        "added": len(added), "changed": len(changed), "outcome": outcome})
     return ImportResult(outcome=outcome, release_id=release_id, **result)
 
 

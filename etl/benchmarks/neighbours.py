@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
+from etl import audit
 from etl.benchmarks.csvfile import CsvTable, ProblemList, quote, read_csv_table
 from etl.errors import OBAError
 from etl.store import Area, Neighbour, NeighbourSet, lock_for, utcnow, writer
@@ -177,6 +178,8 @@ def import_neighbours(engine: Engine, path: Path | str, user: str, name: str | N
                                                       imported_at=utcnow(), imported_by=user)).inserted_primary_key[0]
             outcome = "imported"
         conn.execute(insert(nb), [{"set_id": set_id, **dict(zip(NEIGHBOUR_COLUMNS, r, strict=True))} for r in rows])
+        audit.record(conn, "neighbours.import", name, after={"file": path.name, "sha256": table.sha256,
+                                                              "outcome": outcome, "rows": len(rows)})
     return NeighbourImportResult(outcome=outcome, **result)
 
 

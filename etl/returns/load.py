@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from etl import audit
 from etl.errors import OBAError
 from etl.returns import layout as L
 from etl.returns.issues import WARNING, Issue, make_issue
@@ -184,6 +185,11 @@ def _store(engine: Engine, check: CheckResult, result: LoadResult, user: str, re
                  "cell": (i.cell or None) and i.cell[:16], "measure_code": i.measure, "message": i.message}
                 for i in warnings
             ])
+        audit.record(conn, "returns.revise" if current is not None else "returns.load", f"{agency} {period.label}",
+                     before=None if current is None else {"version": current.version, "sha256": current.sha256},
+                     after={"version": number, "file": check.file[:255], "sha256": check.sha256,
+                            "received_on": received_on, "warnings": len(warnings),
+                            "changes": [str(c) for c in changes]})
         _pause_for_tests()
         result.outcome = "revised" if current is not None else "loaded"
         result.version = number

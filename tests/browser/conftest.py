@@ -63,9 +63,11 @@ def server(demo_db, chromium):
     stop(proc)
 
 
+# Playwright's wait_for_function evaluates its predicate with eval, which the dashboard's Content-Security-Policy
+# forbids; these fixtures let the test harness do that. test_security.py drives the pages with the policy on.
 @pytest.fixture
 def browser(chromium, server):
-    context = chromium.new_context(viewport=DESKTOP)
+    context = chromium.new_context(viewport=DESKTOP, bypass_csp=True)
     b = Browser(context.new_page(), server)
     yield b
     context.close()
@@ -74,7 +76,7 @@ def browser(chromium, server):
 
 @pytest.fixture
 def projector(chromium, server):
-    context = chromium.new_context(viewport=PROJECTOR)
+    context = chromium.new_context(viewport=PROJECTOR, bypass_csp=True)
     b = Browser(context.new_page(), server)
     yield b
     context.close()
