@@ -73,6 +73,7 @@ FRAME = (
     Column(('overdispersion_phi', 'random_effects_tau2'), 'float', "Spiegelhalter's dispersion ratio φ (winsorised) of every LA's published value that year, and the additive between-area variance τ² on the indicator's scale (percentage points² or (per 10,000)²; 0 when not over-dispersed)"),
     Column(('funnel_z',), 'float', "this value's z-score against England: (value − England) / √(s² + τ²) with s the null standard error at its denominator (τ² = 0 when not over-dispersed)"),
     Column(('forecast', 'forecast_lo80', 'forecast_hi80', 'forecast_lo95', 'forecast_hi95'), 'float', 'the turn-the-curve baseline forecast (on forecast rows)'),
+    Column(('forecast_quarter', 'forecast_quarter_lo80', 'forecast_quarter_hi80', 'forecast_quarter_lo95', 'forecast_quarter_hi95'), 'float', "on forecast rows: the forecast of the quarter's own value behind a rolling or year-to-date headline, with its intervals (equal to the headline's for flows and snapshots)"),
     Column(('forecast_method',), 'str', 'the method, stated (e.g. "Linear trend fitted to 12 quarters")'),
     Column(('exception_codes',), 'str', "the current period's exception reason codes, `;`-separated (see `exceptions`)"),
     Column(('exception_severity',), 'str', 'the worst severity among them: `high`, `medium`, `low`, or `positive`'),
@@ -103,7 +104,11 @@ CURVES = (
     Column(('outside_80', 'outside_95'), '', 'the actual lies outside the 80% / 95% interval'),
     Column(('method',), '', 'the forecasting method, stated'),
     Column(('verdict',), '', '`turned`, `turning`, `not_turned`, `worsened`, `no_direction`, `too_early`, `no_baseline` (see `docs/methods-statistics.md`)'),
-    Column(('sentence',), '', 'the finding in plain English'),
+    Column(('sentence',), '', 'the finding in plain English, with its evidence'),
+    Column(('quarter_forecast', 'quarter_lo80', 'quarter_hi80'), '', "the frozen forecast of the quarter's own value and its 80% band: what the verdict tests (the headline's own for a flow or snapshot)"),
+    Column(('quarter_actual', 'quarter_assessment'), '', "the quarter's own value since, and `better`, `worse`, `same` or `not_reported` against that forecast"),
+    Column(('evidence', 'boundary'), '', 'the cumulative evidence after this quarter (standard errors on the better side) and what it must reach for "turned"'),
+    Column(('look_verdict',), '', 'the verdict as it read after this quarter'),
 )
 
 

@@ -33,6 +33,9 @@ from indicators.values import compute_values
 
 FORECAST_COLUMNS = ["forecast", "forecast_lo80", "forecast_hi80", "forecast_lo95", "forecast_hi95"]
 CURVE_COLUMNS = columns.names(columns.CURVES)
+#: on forecast rows: the forecast of the quarter's own value behind the headline's (equal for flows and snapshots)
+QUARTER_FORECAST_COLUMNS = ["forecast_quarter", "forecast_quarter_lo80", "forecast_quarter_hi80",
+                            "forecast_quarter_lo95", "forecast_quarter_hi95"]
 
 
 @dataclass
@@ -312,14 +315,16 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     # turn-the-curve baselines: a forecast of the next quarters from the history up to the current period
     focal["is_forecast"] = False
     focal["forecast_method"] = ""
-    for c in FORECAST_COLUMNS:
+    for c in FORECAST_COLUMNS + QUARTER_FORECAST_COLUMNS:
         focal[c] = np.nan
     extra = []
     if forecasts and period is not None:
         extra = _forecasts(focal, library, period, horizon)
     frame = pd.concat([focal] + extra, ignore_index=True) if extra else focal
 
-    curves = _curves(focal, library, frozen or {}, horizon)
+    curves = _curves(focal, library, frozen or {}, horizon, min_difference={
+        i.id: board.minimum_difference_for(i) if board else (i.minimum_difference or 0.0)
+        for i in library.indicators.values()})
     exceptions = _exceptions(frame, library, board, period, curves) if period \
         else pd.DataFrame(columns=EXCEPTION_COLUMNS)
     notes = _data_notes(frame, library, board, returns, period) if period \
@@ -363,9 +368,24 @@ def trend_runs(focal: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return arrows, lengths
 
 
+def _forecast_inputs(library: Library, ids) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per indicator: the kind of series the engine forecasts, whether its quarters are weighted by their
+    denominators (percentages and mean days over a rolling or year-to-date window), and its bounds."""
+    inds = [library.indicator(i) for i in ids]
+    kind = np.array([i.period_type.value for i in inds], dtype=object)
+    pooled = np.isin(kind, ("rolling_12m", "fytd"))
+    ratio = pooled & np.array([i.unit in (Unit.percentage, Unit.days) for i in inds], dtype=bool)
+    upper = np.array([100.0 if i.unit == Unit.percentage else np.nan for i in inds])
+    return kind, pooled, ratio, upper
+
+
 def _forecasts(focal: pd.DataFrame, library: Library, period: Quarter, horizon: int) -> list[pd.DataFrame]:
     """Forecast rows for every series from its history up to ``period`` (one batched call), and the method
-    stated on every actual row of the series."""
+    stated on every actual row of the series.
+
+    Flows and snapshots are forecast from their values; rolling 12-month and year-to-date headlines from each
+    quarter's own value (``quarter_value``, weighted by ``quarter_denominator`` for percentages and mean days),
+    and built back up to the headline by the engine (``indicators.forecast``)."""
     hist = focal[focal["period_index"] <= period.index]
     if hist.empty:
         return []
@@ -374,15 +394,29 @@ def _forecasts(focal: pd.DataFrame, library: Library, period: Quarter, horizon: 
     keys = hist[["indicator_id", "area_code"]].drop_duplicates().reset_index(drop=True)
     key_pos = pd.MultiIndex.from_frame(keys)
     rows = key_pos.get_indexer(pd.MultiIndex.from_frame(hist[["indicator_id", "area_code"]]))
-    grid = np.full((len(keys), width), np.nan)
-    grid[rows, hist["period_index"].to_numpy() - first] = hist["value"].to_numpy(dtype=float)
-    has_value = np.isfinite(grid).any(axis=1)
-    keys, grid = keys[has_value].reset_index(drop=True), grid[has_value]
+    cols = hist["period_index"].to_numpy() - first
+    kind, pooled, ratio, upper = _forecast_inputs(library, keys["indicator_id"])
+    row_pooled = pooled[rows]
+    quarterly = np.full((len(keys), width), np.nan)
+    quarterly[rows, cols] = np.where(row_pooled, hist["quarter_value"].to_numpy(dtype=float),
+                                     hist["value"].to_numpy(dtype=float))
+    weights = np.full((len(keys), width), np.nan)
+    weights[rows, cols] = np.where(ratio[rows], hist["quarter_denominator"].to_numpy(dtype=float), np.nan)
+    has_value = np.isfinite(quarterly).any(axis=1)
+    keys, quarterly, weights = keys[has_value].reset_index(drop=True), quarterly[has_value], weights[has_value]
+    kind, upper = kind[has_value], upper[has_value]
     if keys.empty:
         return []
-    units = keys["indicator_id"].map({i.id: i.unit for i in library.indicators.values()})
-    upper = np.where(units == Unit.percentage, 100.0, np.nan)
-    fc = forecast_many(grid, horizon=horizon, lower_bound=0.0, upper_bound=upper)
+    year_quarter = np.array([Quarter.from_index(first + j).q for j in range(width)])
+    # after a recorded rebase the forecast is fitted to the new segment only (the old process is not the baseline)
+    segment = hist.groupby(["indicator_id", "area_code"])["spc_segment"].transform("max") == hist["spc_segment"]
+    seg_start = (hist[segment].groupby(["indicator_id", "area_code"])["period_index"].min() - first) \
+        .reindex(pd.MultiIndex.from_frame(keys)).fillna(0).to_numpy()
+    fc = forecast_many(quarterly, horizon=horizon, lower_bound=0.0, upper_bound=upper, kind=kind,
+                       weights=weights if np.isfinite(weights).any() else None, year_quarter=year_quarter,
+                       fit_from=seg_start)
+    q_bands = [np.minimum(np.maximum(b, 0.0), np.where(np.isnan(upper), np.inf, upper)[:, None])
+               for b in (fc.quarter_point, *fc.quarter_bands())]
     n = len(keys)
     steps = np.arange(1, horizon + 1)
     quarters = [period + int(k) for k in steps]
@@ -401,6 +435,7 @@ def _forecasts(focal: pd.DataFrame, library: Library, period: Quarter, horizon: 
         "forecast": fc.point.ravel(), "forecast_lo80": fc.lo80.ravel(), "forecast_hi80": fc.hi80.ravel(),
         "forecast_lo95": fc.lo95.ravel(), "forecast_hi95": fc.hi95.ravel(),
         "forecast_method": np.repeat(np.asarray(fc.method_label, dtype=object), horizon),
+        **{c: b.ravel() for c, b in zip(QUARTER_FORECAST_COLUMNS, q_bands, strict=True)},
     })
     labels = pd.Series(np.asarray(fc.method_label, dtype=object), index=pd.MultiIndex.from_frame(keys))
     focal["forecast_method"] = labels.reindex(pd.MultiIndex.from_frame(focal[["indicator_id", "area_code"]])) \
@@ -408,25 +443,36 @@ def _forecasts(focal: pd.DataFrame, library: Library, period: Quarter, horizon: 
     return [out]
 
 
-def _curves(focal: pd.DataFrame, library: Library, frozen: dict[str, Quarter], horizon: int) -> pd.DataFrame:
+def _curves(focal: pd.DataFrame, library: Library, frozen: dict[str, Quarter], horizon: int,
+            min_difference: dict[str, float] | None = None) -> pd.DataFrame:
     """Has the curve turned? For each indicator with a frozen baseline, the forecast made from the history up
-    to the freeze, set against every actual since (at least ``horizon`` quarters ahead), with the verdict."""
+    to the freeze, set against every actual since (at least ``horizon`` quarters ahead), with the verdict.
+
+    The test is on the quarters' own values (``quarter_value``) for rolling 12-month and year-to-date
+    indicators and on the headline for flows and snapshots; ``min_difference`` (indicator id → the smallest
+    difference per quarter that matters, in the indicator's units) defaults to 0."""
     rows = []
     for ind_id, at in frozen.items():
         if ind_id not in library.indicators:
             continue
         ind = library.indicator(ind_id)
+        kind, pooled, ratio, upper = (v[0] for v in _forecast_inputs(library, [ind_id]))
         for area, g in focal[focal["indicator_id"] == ind_id].groupby("area_code", sort=True):
             g = g.sort_values("period_index")
             pidx = g["period_index"].to_numpy()
             if at.index not in pidx:
                 continue
             pos = int(np.searchsorted(pidx, at.index))
-            values = g["value"].to_numpy(dtype=float)
-            after = values[pos + 1:]
-            upper = 100.0 if ind.unit == Unit.percentage else None
-            base = freeze_baseline(values, pos, horizon=max(horizon, len(after)), lower_bound=0.0, upper_bound=upper)
-            turn = curve_turned(base, after, ind.polarity.value)
+            head = g["value"].to_numpy(dtype=float)
+            quarterly = g["quarter_value"].to_numpy(dtype=float) if pooled else head
+            weights = g["quarter_denominator"].to_numpy(dtype=float) if ratio else None
+            year_quarter = np.array([Quarter.from_index(int(i)).q for i in pidx])
+            after = quarterly[pos + 1:]
+            base = freeze_baseline(quarterly, pos, horizon=max(horizon, len(after)), kind=kind, weights=weights,
+                                   year_quarter=year_quarter, lower_bound=0.0,
+                                   upper_bound=None if np.isnan(upper) else float(upper))
+            turn = curve_turned(base, after, ind.polarity.value, headline_actuals=head[pos + 1:],
+                                min_difference=(min_difference or {}).get(ind_id, 0.0), unit=ind.unit.value)
             comp = turn.comparison
             for _, c in comp.iterrows():
                 q = at + int(c["step"])
@@ -435,7 +481,11 @@ def _curves(focal: pd.DataFrame, library: Library, frozen: dict[str, Quarter], h
                              "forecast_lo80": c["lo80"], "forecast_hi80": c["hi80"], "forecast_lo95": c["lo95"],
                              "forecast_hi95": c["hi95"], "actual": c["actual"], "assessment": c["assessment"],
                              "outside_80": c["outside_80"], "outside_95": c["outside_95"],
-                             "method": base.method_label, "verdict": turn.verdict, "sentence": turn.sentence})
+                             "method": base.method_label, "verdict": turn.verdict, "sentence": turn.sentence,
+                             "quarter_forecast": c["quarter_point"], "quarter_lo80": c["quarter_lo80"],
+                             "quarter_hi80": c["quarter_hi80"], "quarter_actual": c["quarter_actual"],
+                             "quarter_assessment": c["quarter_assessment"], "evidence": c["evidence"],
+                             "boundary": c["boundary"], "look_verdict": c["look_verdict"]})
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 

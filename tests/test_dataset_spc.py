@@ -101,3 +101,19 @@ def test_two_in_three_beyond_the_limits_is_a_board_setting(board, library):
     mdc = board.model_copy(update={"spc": board.spc.model_copy(update={"two_in_three_counts_beyond_limits": True})})
     current = _build(series, mdc, library).series("training_take_up")
     assert plain["spc_rule"].iloc[-2] != "two_in_three" and current["spc_rule"].iloc[-2] == "two_in_three"
+
+
+def test_after_a_recorded_rebase_the_forecast_is_fitted_to_the_new_level(board, library):
+    done = [1060] * 14
+    within = [970, 975, 968, 972, 966, 974, 880, 872, 885, 878, 869, 882, 876, 871]  # drops at the 7th quarter
+    series = {"CSC_ASSESS_COMPLETED": done, "CSC_ASSESS_45WD": within}
+    kw = {"population": _population()}
+    before = build_dataset(_measures(series), library, board, **kw).series("assessments_45_days")
+    after = build_dataset(_measures(series), library, board, rebases={"assessments_45_days": [QUARTERS[6]]},
+                          **kw).series("assessments_45_days")
+    new_level = 100 * np.mean(within[6:]) / 1060
+    fc_before = before[before["is_forecast"]]["forecast"].to_numpy()
+    fc_after = after[after["is_forecast"]]["forecast"].to_numpy()
+    # fitted to all 14 quarters the line runs on downwards through the drop; from the rebase it stays level
+    assert abs(fc_after[0] - new_level) < 0.6 < abs(fc_before[-1] - new_level)
+    assert "8 quarters" in after["forecast_method"].iloc[0]

@@ -94,9 +94,13 @@ def layout(**_ignored) -> html.Div:
         _section(
             "Has the curve turned?",
             "When the PQA sub-group records the story behind an indicator's baseline and starts an action plan, "
-            "the forecast made at that quarter is frozen. Each quarter since is compared with it: the curve has "
-            "turned when the latest quarters beat the frozen forecast, clearly (beyond its 80% range) at least "
-            "once. The indicator page draws the frozen baseline and says what it finds.",
+            "the forecast made at that quarter is frozen. Every quarter reported since is set against it, not "
+            "just the latest: their differences from the frozen forecast add up to one measure of evidence, which "
+            "must clear a higher bar than a single look would need, because the question is asked again every "
+            "quarter. One quarter inside the forecast's usual range is too early to say anything; the curve has "
+            "turned when the evidence passes the bar on the better side, by more than the smallest change that "
+            "matters for the indicator. For a rolling 12-month figure the test uses each quarter's own figures. "
+            "The indicator page draws the frozen baseline and says what the evidence is.",
         ),
         _section(
             "Agency returns",
