@@ -41,12 +41,14 @@ def content_security_policy(script_hashes: list[str]) -> str:
 
     Styles allow 'unsafe-inline' because Plotly and React set them on elements; with images, fonts and
     connections limited to 'self' (and data: images for the sparklines) a style cannot send anything out.
+    Images may also be ``blob:``: the chart toolbar's "Download plot as a PNG" draws the chart into a blob in
+    the browser and saves it from there (a blob lives in the page; it is never sent anywhere).
     """
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *script_hashes],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "worker-src": ["'self'", "blob:"],

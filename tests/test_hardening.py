@@ -58,7 +58,7 @@ def test_security_headers_on_every_response(signed_in, path):
     assert directives["default-src"] == "'self'"
     assert directives["connect-src"] == "'self'"  # chart data cannot be sent anywhere else
     assert directives["frame-ancestors"] == "'none'"
-    assert directives["img-src"] == "'self' data:"
+    assert directives["img-src"] == "'self' data: blob:"
     assert "'unsafe-inline'" not in directives["script-src"] and "'unsafe-eval'" not in directives["script-src"]
     assert all(src == "'self'" or src.startswith("'sha256-") for src in directives["script-src"].split())
     assert "http" not in csp  # no other origin is named anywhere
@@ -201,3 +201,16 @@ def test_loopback_names(host, loopback):
     from dashboard.server import is_loopback
 
     assert is_loopback(host) is loopback
+
+
+def test_charts_offer_no_way_to_the_cloud():
+    from dashboard.components.charts import CLOUD_BUTTONS, graph_config
+
+    for cfg in (graph_config("re-referrals"), graph_config(static=True)):
+        assert cfg["displaylogo"] is False and cfg["showLink"] is False
+        assert cfg["showSendToCloud"] is False and cfg["showEditInChartStudio"] is False
+        assert cfg["plotlyServerURL"] == ""
+    cfg = graph_config("re-referrals")
+    assert set(CLOUD_BUTTONS) <= set(cfg["modeBarButtonsToRemove"])
+    assert cfg["toImageButtonOptions"]["filename"] == "re-referrals"
+    assert "filename" not in graph_config()["toImageButtonOptions"]  # the shared default is not changed

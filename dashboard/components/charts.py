@@ -33,13 +33,35 @@ SPC_STYLE = {
     "special_cause_neutral_low": (MDC["neutral"], "square", 13),
 }
 
-GRAPH_CONFIG = {
+# Nothing on a chart may send its data anywhere: no Plotly logo link, no "Share chart" / "Edit in Chart Studio"
+# (they post the figure to Plotly's cloud), no link to an outside server. The camera button saves a PNG in the
+# browser only; the server's own export (``dashboard.exports``) gives the titled, sourced file.
+NO_CLOUD = {
     "displaylogo": False,
+    "showLink": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "plotlyServerURL": "",
+    "linkText": "",
+}
+CLOUD_BUTTONS = ["sendDataToCloud", "editInChartStudio"]
+GRAPH_CONFIG = {
+    **NO_CLOUD,
     "responsive": True,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"],
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d", *CLOUD_BUTTONS],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
-STATIC_CONFIG = {"staticPlot": True, "responsive": True}
+STATIC_CONFIG = {**NO_CLOUD, "staticPlot": True, "responsive": True}
+
+
+def graph_config(filename: str | None = None, static: bool = False) -> dict:
+    """The config for one chart: ``filename`` names the PNG the camera button saves (not "newplot.png")."""
+    if static:
+        return dict(STATIC_CONFIG)
+    cfg = {**GRAPH_CONFIG, "toImageButtonOptions": dict(GRAPH_CONFIG["toImageButtonOptions"])}
+    if filename:
+        cfg["toImageButtonOptions"]["filename"] = filename
+    return cfg
 
 
 def _f(x: Any) -> float | None:

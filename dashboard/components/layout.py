@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.components.charts import GRAPH_CONFIG, STATIC_CONFIG
+from dashboard.components.charts import graph_config
 
 
 def query(**params: Any) -> str:
@@ -69,6 +69,12 @@ def page_header(title: str, lead: Any = None, right: Any = None) -> html.Div:
     ], className="page-header d-flex flex-wrap align-items-end gap-3")
 
 
+def _filename(title: str) -> str:
+    """A file name from a chart's title: "Re-referrals: SPC chart" → "re-referrals-spc-chart"."""
+    words = "".join(c.lower() if c.isalnum() else " " for c in str(title)).split()
+    return "-".join(words)[:80] or "chart"
+
+
 def chart(figure: dict, summary: str, title: str, graph_id: str | None = None, static: bool = False,
           heading_level: int = 3, note: Any = None) -> html.Figure:
     """A chart with its heading and the one-sentence summary as the caption a screen reader reads."""
@@ -76,7 +82,7 @@ def chart(figure: dict, summary: str, title: str, graph_id: str | None = None, s
     kwargs = {"id": graph_id} if graph_id else {}
     return html.Figure([
         heading(title, className="chart-title"),
-        dcc.Graph(figure=figure, config=STATIC_CONFIG if static else GRAPH_CONFIG, className="chart", **kwargs),
+        dcc.Graph(figure=figure, config=graph_config(_filename(title), static), className="chart", **kwargs),
         html.Figcaption([summary, html.Span([" ", note]) if note else None], className="chart-summary"),
     ], className="chart-figure")
 
