@@ -107,6 +107,7 @@ def indicators_list(app: AppContext) -> None:
 
 def _register_subcommands() -> None:
     from dashboard.commands import serve_cmd
+    from dashboard.exports.commands import export_group
     from etl.admin_commands import audit_group, backup_cmd, restore_cmd, users_group
     from etl.benchmarks.commands import benchmarks_group, neighbours_group
     from etl.demo import demo_cmd
@@ -114,7 +115,7 @@ def _register_subcommands() -> None:
     from etl.returns.commands import returns_group
 
     for command in (returns_group, benchmarks_group, neighbours_group, curve_group, demo_cmd, serve_cmd,
-                    users_group, audit_group, backup_cmd, restore_cmd):
+                    users_group, audit_group, backup_cmd, restore_cmd, export_group):
         main.add_command(command)
 
 

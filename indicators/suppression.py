@@ -102,7 +102,7 @@ class Withheld:
 
 
 def secondary(values: dict[Hashable, float | None], withheld: Withheld, lines: Sequence[Line],
-              max_rounds: int = 10_000) -> Withheld:
+              max_rounds: int = 10_000, name=None) -> Withheld:
     """Withhold more cells until no line holds exactly one withheld cell (the GSS rule); returns ``withheld``.
 
     A member with no value (None/NaN) is shown as ``x`` and tells nothing, so it counts as neither withheld nor
@@ -143,7 +143,7 @@ def secondary(values: dict[Hashable, float | None], withheld: Withheld, lines: S
                 continue
             pick = min(pool, key=lambda m: (abs(float(values[m])), str(m)))
         why = line.why or "it would let a withheld figure be worked out"
-        withheld.add(pick, f"secondary: {why} ({_name(hidden[0])})")
+        withheld.add(pick, f"secondary: {why} ({(name or _name)(hidden[0])} is withheld)")
         for j in by_cell.get(pick, []):
             if j not in queued:
                 todo.append(j)
@@ -197,17 +197,14 @@ def _series_lines(rows: list[tuple[int, dict]], period_type: str) -> list[Line]:
     by_period = {int(r["period_index"]): i for i, r in rows}
     for i, r in rows:
         p = int(r["period_index"])
-        # a rate or percentage and its interval give the count back with the published denominator
+        # a rate or percentage (or its interval) with its denominator gives the count back: any two of the
+        # three give the third
         for col in ("value", "lower", "upper", "funnel_z"):
-            lines.append(Line(((i, "numerator"), (i, col)), prefer=((i, col),),
-                              why=f"{col} is worked out from the count"))
-        lines.append(Line(((i, "denominator"), (i, "value")), prefer=((i, "value"),),
-                          why="the value is worked out from the count"))
+            lines.append(Line(((i, "numerator"), (i, "denominator"), (i, col)), prefer=((i, col),),
+                              why=f"the {col.replace('_', ' ')} is worked out from the count"))
         for col in ("quarter_value", "chart_value", "spc_value"):
-            lines.append(Line(((i, "quarter_numerator"), (i, col)), prefer=((i, col),),
-                              why=f"{col} is worked out from the quarter's count"))
-        lines.append(Line(((i, "quarter_denominator"), (i, "quarter_value")), prefer=((i, "quarter_value"),),
-                          why="the quarter's value is worked out from the count"))
+            lines.append(Line(((i, "quarter_numerator"), (i, "quarter_denominator"), (i, col)), prefer=((i, col),),
+                              why=f"the {col.replace('_', ' ')} is worked out from the quarter's count"))
         if period_type in ("flow", "snapshot"):
             lines.append(Line(((i, "numerator"), (i, "quarter_numerator")), prefer=((i, "quarter_numerator"),),
                               why="the quarter's count is the same count"))
@@ -316,7 +313,9 @@ def publication_frame(frame, library) -> Publication:
         lines = _series_lines(rows, ind.period_type.value if ind else "flow")
         lines = [Line(tuple(m for m in ln.members if m[1] in cols), tuple(m for m in ln.prefer if m[1] in cols),
                       ln.why) for ln in lines]
-        secondary(values, withheld, [ln for ln in lines if len(ln.members) > 1])
+        periods = dict(zip(sel.index, sel["period"], strict=True))
+        secondary(values, withheld, [ln for ln in lines if len(ln.members) > 1],
+                  name=lambda key, periods=periods: f"{key[1].replace('_', ' ')} of {periods.get(key[0], '')}")
     records = []
     for col in cols:
         out[col] = out[col].astype(object)

@@ -135,26 +135,15 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
     if ind.benchmark is None and not len(v.comparator_values(ind.id, period)[0]):
         return [notice("No published benchmark: there is no national figure for this indicator, so it is not "
                        "compared with the statistical neighbours, the region or England.", "light")]
-    comp, key = v.comparator_values(ind.id, period)
-    rows = comp.to_dict("records") if len(comp) else []
+    from dashboard.exports.figures import comparison_inputs
+
+    c = comparison_inputs(v, ind, row, period)
+    rows, key, year = c["rows"], c["key"], c["year"]
     if not rows:
         return [notice("No published values have been imported for this indicator yet "
                        "(`oba benchmarks import`), so there is nothing to compare with.", "light")]
-    year = key[1] if key and key[0] == "year" else None
-    # The comparisons in the dataset set this area's own latest value against the others' published year, so
-    # the charts do too (its own published figure for that year would disagree with the sentences).
-    own, note, own_period = "", None, None
-    if year is not None and row and is_number(row.get("value")):
-        rows = [r for r in rows if r.get("role") != "self"]
-        rows.append({"indicator_id": ind.id, "area_code": v.area_code, "area_name": v.area_name, "level": "la",
-                     "role": "self", "value": float(row["value"]), "numerator": row.get("numerator"),
-                     "denominator": row.get("denominator")})
-        own, own_period = f" in {period}", str(period)
-        note = (f"{v.area_name}'s value is its own for {period}; the other areas' are the figures DfE published "
-                f"for {year_label(year)}, the latest year the comparison uses.")
-    england = next((r["value"] for r in rows if r.get("role") == "england"), None)
-    region = next((r["value"] for r in rows if r.get("role") == "region"
-                   and r.get("area_code") == v.board.local_authority.region_code), None)
+    own, note, own_period = c["own"], c["note"], c["own_period"]
+    england, region = c["england"], c["region"]
     ranked = ranked_comparators(ind, rows)
     names = v.area_names
     when = f" ({year_label(year)})" if year else (f" ({key[1]})" if key else "")

@@ -1,0 +1,330 @@
+"""The board's outputs as files, opened and read back: the dataset (CSV, Excel), the scorecard, charts, and
+the `oba export` commands' errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from etl.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+BOARD = ROOT / "data" / "demo" / "board.yaml"
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory, library, board) -> str:
+    from etl.demo import build_demo
+
+    work = tmp_path_factory.mktemp("exports-demo")
+    url = f"sqlite:///{work / 'demo.sqlite'}"
+    build_demo(url, board, library, workdir=work / "files")
+    return url
+
+
+@pytest.fixture(scope="module")
+def view(demo_url):
+    from dashboard.exports.common import open_view
+
+    return open_view(demo_url, BOARD)
+
+
+def oba(demo_url, *args):
+    return CliRunner().invoke(main, ["--db", demo_url, "--board", str(BOARD), "export", *args])
+
+
+# --- the dataset -----------------------------------------------------------------------------------------
+
+def test_data_csv_has_the_documented_columns_and_the_quarters_rows(demo_url, view, tmp_path):
+    from indicators import columns
+
+    out = tmp_path / "neglect.csv"
+    res = oba(demo_url, "data", "--period", "latest", "--priority", "neglect", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    neglect = {i.id for i in view.priority_indicators("neglect")}
+    assert res.output == f"Wrote {out}: {len(rows)} rows.\n"
+    assert list(rows[0]) == [c for c in columns.names(columns.FRAME)]
+    assert {r["indicator_id"] for r in rows} == neglect
+    assert {r["period"] for r in rows} == {str(view.current)}
+    one = next(r for r in rows if r["indicator_id"] == "rereferral_rate") if "rereferral_rate" in neglect else rows[0]
+    expected = view.row(one["indicator_id"])
+    assert float(one["value"]) == pytest.approx(expected["value"])
+    assert one["is_forecast"] == "false"
+
+
+def test_data_xlsx_has_definitions_columns_and_notes(demo_url, view, tmp_path):
+    out = tmp_path / "all.xlsx"
+    res = oba(demo_url, "data", "--format", "xlsx", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames == ["data", "definitions", "columns", "notes"]
+    data = list(wb["data"].iter_rows(values_only=True))
+    assert len(data) - 1 == len(view.dataset.frame)
+    assert data[0][0] == "indicator_id"
+    defs = {r[0]: r for r in list(wb["definitions"].iter_rows(values_only=True))[1:]}
+    head = next(wb["definitions"].iter_rows(values_only=True))
+    assert set(defs) == set(view.indicators)
+    rr = dict(zip(head, defs["rereferral_rate"], strict=True))
+    ind = view.library.indicators["rereferral_rate"]
+    assert rr["definition"] == ind.definition and rr["polarity"] == ind.polarity.value
+    assert rr["period_type"] == ind.period_type.value
+    assert rr["suppression"] == "counts from 1 to 4 are withheld in publication mode"
+    assert "quarterly return" in rr["source"]
+    notes = dict(list(wb["notes"].iter_rows(values_only=True))[1:])
+    assert notes["Mode"].startswith("Internal: every figure is shown")
+    assert notes["Rows"] == str(len(view.dataset.frame))
+
+
+def test_data_publication_withholds_and_says_why(demo_url, view, tmp_path):
+    out = tmp_path / "pub.xlsx"
+    res = oba(demo_url, "data", "--format", "xlsx", "--publication", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert "withheld" in wb.sheetnames
+    rows = list(wb["data"].iter_rows(values_only=True))
+    head = rows[0]
+    recs = [dict(zip(head, r, strict=True)) for r in rows[1:]]
+    small = [r for r in recs if r["display_suppressed"] is True or r["display_suppressed"] == "True"]
+    internal = view.dataset.frame
+    n_small = int((internal["display_suppressed"] == True).sum())  # noqa: E712 (NaN on forecast rows)
+    assert n_small > 0, "the demo has small counts"
+    assert len(small) == n_small
+    for r in small:
+        assert r["numerator"] == "c" and r["value"] == "c" and r["lower"] == "c"
+        assert r["publication_note"].startswith("withheld (c): ")
+    withheld = list(wb["withheld"].iter_rows(values_only=True))
+    assert withheld[0] == ("indicator_id", "area_code", "period", "column", "reason")
+    assert any(w[4] == "primary: a count from 1 to 4" for w in withheld[1:])
+    assert any(w[4].startswith("secondary: ") for w in withheld[1:])
+    assert res.output.endswith(f"{len(withheld) - 1} figure(s) withheld (publication mode).\n")
+    notes = dict(list(wb["notes"].iter_rows(values_only=True))[1:])
+    assert notes["Symbol c"].startswith("confidential")
+    assert "small count(s) withheld" in notes["Withheld 1"]
+    # nothing small is left anywhere in the numerators
+    for r in recs:
+        for col in ("numerator", "quarter_numerator"):
+            v = r[col]
+            if isinstance(v, (int, float)) and r["indicator_id"] in view.indicators:
+                ind = view.library.indicators[r["indicator_id"]]
+                if view.library.measures[ind.numerator].whole_number:
+                    assert not (0 < v < ind.suppress_below), (r["indicator_id"], r["period"], col, v)
+
+
+def test_data_text_cells_are_escaped(view, tmp_path, monkeypatch):
+    from dashboard.exports import data as data_mod
+
+    export = data_mod.dataset_rows(view, view.current, None)
+    export.frame.loc[0, "forecast_method"] = "=HYPERLINK(\"http://x\")"
+    out = tmp_path / "esc.csv"
+    data_mod.write_data(export, view, out, "csv")
+    text = out.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text
+
+
+# --- the scorecard ---------------------------------------------------------------------------------------
+
+def test_scorecard_sheets_rag_words_and_print_setup(demo_url, view, tmp_path):
+    out = tmp_path / "scorecard.xlsx"
+    res = oba(demo_url, "scorecard", "--period", str(view.current), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert res.output == f"Wrote {out}: the {view.current} scorecard, {len(view.board.priorities) + 2} sheet(s).\n"
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-1] == "Notes"
+    assert "CSE and Missing" in wb.sheetnames  # "Child Sexual Exploitation and Missing" is too long for Excel
+    ws = wb["Neglect"]
+    head = [c.value for c in ws[4]]
+    assert head[:3] == ["Indicator", "Question", "Value"]
+    assert ws.freeze_panes == "B5"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$4:$4"
+    rows = [dict(zip(head, [c.value for c in r], strict=False)) for r in ws.iter_rows(min_row=5) if r[0].value]
+    matrix = view.matrix("neglect")
+    assert [r["Indicator"] for r in rows] == [mr.indicator.label for mr in matrix]
+    for r, mr in zip(rows, matrix, strict=True):
+        assert r["RAG (against the target)"] == {"red": "Red", "amber": "Amber", "green": "Green", "": "No target"}[
+            mr.row.get("rag") or ""]
+        if mr.row.get("value") == mr.row.get("value"):
+            assert r["Value"] == pytest.approx(mr.row["value"])
+        assert not str(r["Variation (SPC)"]).endswith(".svg")
+    rules = [rule for rng in ws.conditional_formatting for rule in rng.rules]
+    assert sorted(r.formula[0] for r in rules) == ['"Amber"', '"Green"', '"Red"']
+    # the summary has each indicator once, with the priorities it serves
+    summary = wb["Summary"]
+    names = [c.value for c in summary["A"][4:] if c.value]
+    assert len(names) == len(set(names)) == len(view.indicators)
+    assert [c.value for c in summary[4]][1] == "Priorities it serves"
+
+
+def test_scorecard_publication_withholds_small_values(demo_url, view, tmp_path):
+    out = tmp_path / "pub.xlsx"
+    res = oba(demo_url, "scorecard", "--publication", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out)
+    small = {(r["indicator_id"]) for r in view.frame[~view.frame["is_forecast"].astype(bool)
+                                                    & (view.frame["period"] == str(view.current))
+                                                    & (view.frame["display_suppressed"] == True)]  # noqa: E712
+             .to_dict("records")}
+    ws = wb["Summary"]
+    head = [c.value for c in ws[4]]
+    rows = [dict(zip(head, [c.value for c in r], strict=False)) for r in ws.iter_rows(min_row=5) if r[0].value]
+    labels = {view.library.indicators[i].label for i in small}
+    for r in rows:
+        if r["Indicator"] in labels:
+            assert r["Value"] == "c"
+            assert r["Why it is an exception / good news"] in ("", None) or "withheld" in r[
+                "Why it is an exception / good news"]
+    notes = {r[0].value: r[1].value for r in wb["Notes"].iter_rows()}
+    assert "withheld" in notes["Withheld"]
+
+
+# --- errors ----------------------------------------------------------------------------------------------
+
+def test_bad_requests_exit_1_with_the_choices(demo_url, view, tmp_path):
+    out = str(tmp_path / "x.csv")
+    res = oba(demo_url, "data", "--period", "2019-20 Q1", "-o", out)
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: there is no data for 2019-20 Q1. Quarters with data: "
+                                 f"{view.current}, ")
+    res = oba(demo_url, "data", "--period", "soon", "-o", out)
+    assert res.exit_code == 1 and "'soon' is not a quarter. Write it like 2025-26 Q2." in res.output
+    res = oba(demo_url, "data", "--priority", "nope", "-o", out)
+    assert res.exit_code == 1
+    ids = ", ".join(p.id for p in view.board.priorities)
+    assert res.output == f"Error: there is no board priority 'nope'. Priorities: {ids}.\n"
+    res = oba(demo_url, "data", "--format", "json", "-o", out)
+    assert res.exit_code == 1
+    assert res.output == "Error: 'json' is not a format for the data. Choose one of: csv, xlsx.\n"
+    assert not Path(out).exists()
+
+
+def test_unwritable_paths_are_named(demo_url, tmp_path):
+    res = oba(demo_url, "data", "-o", str(tmp_path / "no" / "such" / "x.csv"))
+    assert res.exit_code == 1
+    assert res.output == (f"Error: cannot write {tmp_path / 'no' / 'such' / 'x.csv'}: the folder "
+                          f"{tmp_path / 'no' / 'such'} does not exist. Create it or choose another place.\n")
+    res = oba(demo_url, "data", "--format", "xlsx", "-o", str(tmp_path / "x.csv"))
+    assert res.exit_code == 1 and "should end in .xlsx" in res.output
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        res = oba(demo_url, "data", "-o", str(locked / "x.csv"))
+        assert res.exit_code == 1 and "permission denied" in res.output
+
+
+def test_a_failed_write_leaves_no_file(view, tmp_path, monkeypatch):
+    from dashboard.exports import data as data_mod
+
+    export = data_mod.dataset_rows(view, view.current, None)
+    out = tmp_path / "half.xlsx"
+
+    def boom(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    import etl.safe_cells
+    monkeypatch.setattr(etl.safe_cells.os, "replace", boom)  # the file is written, then renaming it fails
+    from dashboard.exports.common import ExportError
+    with pytest.raises(ExportError, match="the disk is full. Nothing was written under that name."):
+        data_mod.write_data(export, view, out, "xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_store_is_a_clean_error(tmp_path):
+    res = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'none.sqlite'}", "--board", str(BOARD),
+                                    "export", "data", "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: There is no data store yet. No store was found at ")
+
+
+# --- charts ----------------------------------------------------------------------------------------------
+
+def _chromium_or_skip():
+    import shutil
+
+    if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("kaleido")
+
+
+def test_chart_png_svg_pdf_are_titled_sourced_and_sized(demo_url, view, tmp_path):
+    _chromium_or_skip()
+    from PIL import Image
+    from pypdf import PdfReader
+
+    png = tmp_path / "spc.png"
+    res = oba(demo_url, "chart", "rereferral_rate", "--kind", "spc", "--format", "png", "-o", str(png))
+    assert res.exit_code == 0, res.output
+    assert res.output == f"Wrote {png}: Re-referrals, spc chart for {view.current} (3200×1800 px).\n"
+    with Image.open(png) as im:
+        assert im.size == (3200, 1800)
+        # not blank: the chart's ink covers a fair part of the picture
+        grey = im.convert("L").resize((320, 180))
+        dark = sum(1 for p in grey.tobytes() if p < 200)
+        assert dark > 500
+    svg = tmp_path / "funnel.svg"
+    res = oba(demo_url, "chart", "rereferral_rate", "--kind", "funnel", "--format", "svg", "--size", "a4",
+              "-o", str(svg))
+    assert res.exit_code == 0, res.output
+    text = svg.read_text()
+    assert 'width="1123"' in text and 'height="794"' in text
+    assert "Funnel plot: every local authority against England" in text
+    assert f"Harrowdale, {view.current}" in text and "Lower is better" in text
+    assert "Produced on " in text and "Source: Harrowdale partnership" in text
+    assert "http://" not in text.replace("http://www.w3.org", "")  # nothing points elsewhere
+    pdf = tmp_path / "baseline.pdf"
+    res = oba(demo_url, "chart", "rereferral_rate", "--kind", "baseline", "--format", "pdf", "-o", str(pdf))
+    assert res.exit_code == 0, res.output
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 1
+    page_text = reader.pages[0].extract_text()
+    assert "Re-referrals: history and forecast" in page_text and "Produced on" in page_text
+    box = reader.pages[0].mediabox
+    assert round(float(box.width) / float(box.height), 2) == round(16 / 9, 2)
+
+
+def test_chart_errors_name_the_choices(demo_url, view, tmp_path):
+    out = str(tmp_path / "x.png")
+    res = oba(demo_url, "chart", "no_such", "-o", out)
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: there is no indicator 'no_such' with data. Indicators: ")
+    assert "rereferral_rate" in res.output
+    res = oba(demo_url, "chart", "rereferral_rate", "--kind", "pie", "-o", out)
+    assert res.exit_code == 1
+    assert res.output == "Error: 'pie' is not a chart kind. Choose one of: baseline, spc, neighbours, funnel.\n"
+    res = oba(demo_url, "chart", "rereferral_rate", "--format", "gif", "-o", out)
+    assert res.output == "Error: 'gif' is not a chart format. Choose one of: png, svg, pdf.\n"
+    res = oba(demo_url, "chart", "rereferral_rate", "--size", "poster", "-o", out)
+    assert res.output == "Error: 'poster' is not a chart size. Choose one of: slide, a4.\n"
+    res = oba(demo_url, "chart", "rereferral_rate", "--format", "svg", "-o", out)
+    assert res.exit_code == 1 and "should end in .svg" in res.output
+    assert not Path(out).exists()
+
+
+def test_chart_publication_leaves_out_small_points(view):
+    from dashboard.exports.charts import chart_figure
+    from dashboard.exports.content import Published
+
+    withheld = {w["period"] for w in Published(view).withheld
+                if w["indicator_id"] == "cpp_two_years" and w["column"] == "value"}
+    assert withheld, "the demo withholds some quarters of cpp_two_years"
+    ind = view.library.indicators["cpp_two_years"]
+    from indicators.periods import Quarter
+    shorts = {Quarter.parse(p).short for p in withheld}
+    internal = chart_figure(view, ind, view.current, "baseline")
+    public = chart_figure(view, ind, view.current, "baseline", publication=True)
+    for a, b in zip(internal["data"], public["data"], strict=True):
+        if isinstance(a.get("x"), list) and isinstance(a.get("y"), list):
+            for x, ya, yb in zip(a["x"], a["y"], b["y"], strict=True):
+                if x in shorts:
+                    assert yb is None
+                else:
+                    assert ya == yb
+    assert "Publication mode" in public["layout"]["annotations"][-1]["text"]
