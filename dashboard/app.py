@@ -113,6 +113,9 @@ def _secure(app: dash.Dash) -> None:
     from dashboard.pages.admin_audit import add_export_route
 
     add_export_route(app)
+    from dashboard.exports import web
+
+    web.install(app)
 
 
 def _add_icon_route(app: dash.Dash) -> None:

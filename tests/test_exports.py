@@ -328,3 +328,69 @@ def test_chart_publication_leaves_out_small_points(view):
                 else:
                     assert ya == yb
     assert "Publication mode" in public["layout"]["annotations"][-1]["text"]
+
+
+# --- the download buttons ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client(demo_url):
+    from dashboard import data
+    from dashboard.app import create_app
+    from dashboard.data import DataSource
+
+    app = create_app()
+    before = data.source()
+    data.use(DataSource(demo_url, BOARD))
+    yield app.server.test_client()
+    data.use(before)
+
+
+def test_download_routes_give_the_same_files(client, view, tmp_path):
+    q = str(view.current)
+    res = client.get(f"/export/data.csv?period={q}&priority=neglect")
+    assert res.status_code == 200, res.get_data(as_text=True)[:300]
+    assert res.mimetype == "text/csv"
+    assert res.headers["Content-Disposition"] == (
+        f'attachment; filename="oba-data-neglect-{q.replace(" ", "-").lower()}.csv"')
+    rows = list(csv.DictReader(res.get_data(as_text=True).lstrip("\ufeff").splitlines()))
+    assert {r["indicator_id"] for r in rows} == {i.id for i in view.priority_indicators("neglect")}
+    res = client.get(f"/export/scorecard.xlsx?period={q}&publication=1")
+    assert res.status_code == 200
+    assert res.headers["Content-Disposition"].endswith('-publication.xlsx"')
+    path = tmp_path / "sc.xlsx"
+    path.write_bytes(res.data)
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Summary"
+    res = client.get("/export/data.xlsx?indicator=rereferral_rate")
+    assert res.status_code == 200
+    path = tmp_path / "rr.xlsx"
+    path.write_bytes(res.data)
+    ids = {r[0] for r in list(openpyxl.load_workbook(path, read_only=True)["data"].iter_rows(values_only=True))[1:]}
+    assert ids == {"rereferral_rate"}
+
+
+def test_download_routes_refuse_bad_requests_plainly(client):
+    res = client.get("/export/data.csv?priority=nope")
+    assert res.status_code == 400
+    body = res.get_data(as_text=True)
+    assert "There is no board priority &#x27;nope&#x27;. Priorities: early_help" in body
+    assert "Traceback" not in body
+    res = client.get("/export/data.json")
+    assert res.status_code == 400 and "Choose one of: csv, xlsx" in res.get_data(as_text=True)
+    res = client.get("/export/chart/rereferral_rate/pie.png")
+    assert res.status_code == 400 and "is not a chart kind" in res.get_data(as_text=True)
+    res = client.get("/export/chart/rereferral_rate/spc.gif")
+    assert res.status_code == 400 and "is not a chart format" in res.get_data(as_text=True)
+
+
+def test_chart_download(client):
+    _chromium_or_skip()
+    res = client.get("/export/chart/rereferral_rate/spc.svg?size=a4")
+    assert res.status_code == 200 and res.mimetype == "image/svg+xml"
+    assert b"Produced on" in res.data
+
+
+def test_every_download_route_has_a_rule():
+    from dashboard import policy
+    from dashboard.exports.web import ENDPOINTS
+
+    assert all(policy.ROUTES[e] == ("read",) for e in ENDPOINTS)

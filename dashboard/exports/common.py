@@ -21,11 +21,14 @@ class ExportError(OBAError):
 
 def open_view(db: str | None = None, board_path: str | Path | None = None) -> View:
     """The dataset of the store at ``db`` for the board file ``board_path``, as the dashboard sees it."""
+    src = DataSource(db, board_path, ttl=float("inf"))
     try:
-        return DataSource(db, board_path, ttl=float("inf")).view()
+        view = src.view()
     except DataUnavailable as exc:
         detail = "; ".join(exc.details)
         raise ExportError(f"{exc.title}. {exc.message}" + (f" ({detail})" if detail else "")) from exc
+    view.engine_getter = src.engine  # for the governance records the outputs show (critical messages)
+    return view
 
 
 def _choices(items: list[str], limit: int = 40) -> str:

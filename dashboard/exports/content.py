@@ -135,3 +135,132 @@ def board_rows(view: View, period: Quarter, priority_id: str | None = None, publ
             continue
         out[p.id] = [board_row(pv, mr, period, published, trend_quarters) for mr in pv.matrix(p.id)]
     return out
+
+
+# --- the board paper: what the board view, the slides and the board pack show -----------------------------
+
+@dataclass
+class ExceptionItem:
+    """An exception as the board reads it: the summary row, the story behind it and its action plan."""
+
+    row: BoardRow
+    story: dict | None = None
+    actions: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class PrioritySection:
+    id: str
+    name: str
+    exceptions: list[ExceptionItem] = field(default_factory=list)
+    """The priority's exceptions shown here (each indicator once in the whole paper: under its first priority)."""
+    also: list[tuple[str, str]] = field(default_factory=list)
+    """Exceptions of this priority shown under an earlier one: (indicator label, the priority it is shown under)."""
+    indicators: int = 0
+
+
+@dataclass
+class BoardPaper:
+    area: str
+    period: Quarter
+    produced: str
+    publication: bool
+    summary: list[BoardRow]
+    sections: list[PrioritySection]
+    positives: list[BoardRow]
+    data_quality: list[str]
+    critical: list[dict]
+
+    @property
+    def exceptions(self) -> list[ExceptionItem]:
+        return [e for s in self.sections for e in s.exceptions]
+
+
+#: the fields a critical message carries (issue 10's governance records)
+CRITICAL_FIELDS = ("id", "group", "message", "raised_on", "decision", "action", "owner", "due", "status",
+                   "indicators")
+
+
+def critical_messages(view: View) -> list[dict]:
+    """The critical messages raised for the board, as plain dicts with ``CRITICAL_FIELDS``.
+
+    The one place the outputs fetch them: from ``etl.governance.critical_messages(engine, to_board=True)``
+    when the store records them, else none (the sections that show them are then left out).
+    """
+    fetch = getattr(__import__("etl.governance", fromlist=["x"]), "critical_messages", None)
+    if fetch is None:
+        return []
+    engine_of = getattr(view, "engine_getter", None)
+    if engine_of is None:  # in the dashboard: the store the app serves
+        from dashboard import data
+
+        engine_of = data.source().engine
+    rows = fetch(engine_of(), to_board=True) or []
+    return [{k: (r.get(k) if isinstance(r, dict) else getattr(r, k, None)) for k in CRITICAL_FIELDS} for r in rows]
+
+
+def data_quality_lines(view: View, period: Quarter) -> list[str]:
+    """A line or two on the data behind the quarter: returns late, missing, revised; figures suppressed."""
+    lines = []
+    try:
+        st = view.returns()
+    except Exception:  # the status could not be read: say nothing rather than something wrong
+        st = None
+    if st is not None and len(st):
+        q = st[st["period"] == str(period)]
+        agencies = len(view.board.agencies)
+        def names(kind):
+            return sorted(q.loc[q["status"] == kind, "agency_name"].astype(str))
+        late, missing, revised = names("late"), names("missing"), names("revised")
+        received = int(q["status"].isin(["received", "late", "revised"]).sum())
+        parts = [f"{received} of {agencies} agencies' returns for {period} are in"]
+        if late:
+            parts.append(f"late: {', '.join(late)}")
+        if missing:
+            parts.append(f"missing: {', '.join(missing)}")
+        if revised:
+            parts.append(f"revised since first sent: {', '.join(revised)}")
+        awaited = names("not_yet_due")
+        if awaited:
+            parts.append(f"not yet due: {', '.join(awaited)}")
+        lines.append("Data quality: " + "; ".join(parts) + ".")
+    pv = view.at_period(period)
+    suppressed = [pv.indicator(i).label for i in pv.indicators
+                  if any(n.code == "data-suppressed" for n in pv.notes(i))]
+    if suppressed:
+        lines.append(f"Suppressed at source by the agency: {', '.join(sorted(suppressed))}.")
+    if not lines:
+        lines.append(f"Data quality: every return for {period} is in, on time and unrevised.")
+    return lines
+
+
+def board_paper(view: View, period: Quarter, priority_id: str | None = None, publication: bool = False,
+                produced: str | None = None) -> BoardPaper:
+    """Everything the board sees for a quarter: per priority its exceptions (each indicator once, with the
+    priorities it serves), what is being done about them, the positive exceptions, the data's quality and the
+    critical messages."""
+    from dashboard.exports.common import produced_on
+
+    per = board_rows(view, period, priority_id, publication)
+    seen: dict[str, str] = {}
+    sections, positives, summary, seen_summary = [], [], [], set()
+    names = {p.id: p.name for p in view.board.priorities}
+    for pid, rows in per.items():
+        sec = PrioritySection(pid, names[pid], indicators=len(rows))
+        for row in rows:
+            if row.indicator_id not in seen_summary:
+                seen_summary.add(row.indicator_id)
+                summary.append(row)
+            if row.is_exception:
+                if row.indicator_id in seen:
+                    sec.also.append((row.label, seen[row.indicator_id]))
+                    continue
+                seen[row.indicator_id] = sec.name
+                story, actions = view.story(row.indicator_id)
+                sec.exceptions.append(ExceptionItem(row, story, list(actions)))
+            elif row.good_news and all(p.indicator_id != row.indicator_id for p in positives):
+                positives.append(row)
+        sections.append(sec)
+    summary.sort(key=lambda r: (not r.is_exception, not r.good_news, r.label.lower()))
+    return BoardPaper(view.area_name, period, produced or produced_on(), publication, summary, sections,
+                      positives, data_quality_lines(view, period), critical_messages(view))

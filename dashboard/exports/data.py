@@ -45,7 +45,7 @@ def _indicator_ids(view: View, priority) -> list[str]:
 
 
 def dataset_rows(view: View, period: Quarter | None = None, priority=None, publication: bool = False,
-                 now=None) -> DataExport:
+                 now=None, indicator: str | None = None) -> DataExport:
     """The dataset's rows: one quarter's as they stood then (``period``), else every quarter and the forecast.
 
     Every area in the store is included (several areas may report into one store); ``priority`` keeps the
@@ -58,6 +58,8 @@ def dataset_rows(view: View, period: Quarter | None = None, priority=None, publi
     else:
         frame = view.dataset.frame
     ids = _indicator_ids(view, priority)
+    if indicator is not None:
+        ids = [i for i in ids if i == indicator]
     frame = frame[frame["indicator_id"].isin(ids)]
     order = {i: n for n, i in enumerate(ids)}
     frame = frame.assign(_o=frame["indicator_id"].map(order)).sort_values(
@@ -77,6 +79,8 @@ def dataset_rows(view: View, period: Quarter | None = None, priority=None, publi
     scope = f"{period}" if period else "every quarter, with the forecast"
     if priority is not None:
         scope += f", {priority.name}"
+    if indicator is not None:
+        scope += f", {view.library.indicators[indicator].label}"
     title = f"{view.area_name} multi-agency dataset: {scope}"
     notes = [
         ("File", title),

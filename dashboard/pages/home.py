@@ -10,6 +10,7 @@ from dashboard.components.layout import notice, page_header, period_search, peri
 from dashboard.components.matrix import summary_matrix
 from dashboard.components.state import with_view
 from dashboard.data import View
+from dashboard.exports.web import download_menu
 from dashboard.formatting import plural
 from dashboard.summaries import priority_summary
 
@@ -58,7 +59,11 @@ def build(v: View, period_text: str | None = None) -> html.Div:
         notice(f"{period} as it stood then: the exceptions, SPC signals, forecasts and comparisons use only the "
                f"data up to {period} (the latest quarter is {v.current}).", "info") if past else None,
         html.Nav(html.Ul(jump, className="jump-list"), className="jump-nav", **{"aria-label": "Priorities"}),
-        icon_key(),
+        html.Div([icon_key(), download_menu("Download this quarter", [
+            ("Scorecard", "scorecard", "xlsx", {"period": str(period)}),
+            ("Dataset, this quarter", "data", "csv", {"period": str(period)}),
+            ("Dataset, this quarter", "data", "xlsx", {"period": str(period)}),
+        ], menu_id="download-quarter")], className="page-tools-row"),
         *sections,
     ])
 

@@ -30,6 +30,7 @@ from dashboard.components.layout import (
 from dashboard.components.state import with_view
 from dashboard.components.tables import data_table, definition_list, story_section
 from dashboard.data import View
+from dashboard.exports.web import download_menu
 from dashboard.formatting import (
     ASSURANCE_WORDS,
     RAG_MEANING,
@@ -217,6 +218,20 @@ def notes_box(notes: list) -> html.Section | None:
     ], className="notes-box", **{"aria-label": "About the data"})
 
 
+_KIND_WORDS = {"baseline": "Baseline chart", "spc": "SPC chart", "neighbours": "Neighbours chart",
+               "funnel": "Funnel plot"}
+
+
+def _downloads(ind: Indicator, *kinds_and_keep) -> html.Details:
+    """The section's charts as files (PNG for slides, SVG and PDF for papers), internal and for publication."""
+    kind, keep, *more = kinds_and_keep
+    kinds = [kind, *more]
+    items = [(_KIND_WORDS[k], "chart", f, {"indicator": ind.id, "kind": k, "period": keep})
+             for k in kinds for f in ("png", "svg", "pdf")]
+    return download_menu("Download " + ("this chart" if len(kinds) == 1 else "these charts"), items,
+                         menu_id=f"download-{kind}")
+
+
 def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Div:
     ind = v.indicator(str(indicator_id)) if indicator_id else None
     if ind is None or ind.id not in v.indicators:
@@ -275,6 +290,7 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
                         "forecast expects the value to fall in if nothing changes."
                         + ("" if is_current else f" As forecast at {period}, from the data up to then.")
                         if method else None)) if has_values else no_values,
+            _downloads(ind, "baseline", keep) if has_values else None,
         ], className="indicator-section"),
         html.Section([
             html.H2("Statistical process control", id="spc", className="section-title"),
@@ -284,11 +300,17 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
                   spc_summary(ind, history),
                   spc_title(ind, history), graph_id="spc-chart",
                   note=spc_note(ind, history)) if has_values else no_values,
+            _downloads(ind, "spc", keep) if has_values else None,
         ], className="indicator-section"),
         html.Section([html.H2("Benchmarking", id="benchmarking", className="section-title"),
-                      *_benchmarking(pv, ind, row, period)], className="indicator-section"),
+                      *_benchmarking(pv, ind, row, period),
+                      _downloads(ind, "neighbours", keep, "funnel") if len(pv.comparator_values(ind.id, period)[0])
+                      else None], className="indicator-section"),
         html.Section([html.H2("The data", id="data", className="section-title"),
-                      data_table(ind, history, str(period))], className="indicator-section"),
+                      data_table(ind, history, str(period)),
+                      download_menu("Download the data", [
+                          (f"{ind.label}, every quarter", "data", f, {"indicator": ind.id}) for f in ("csv", "xlsx")],
+                          menu_id="download-data")], className="indicator-section"),
         html.Section([html.H2("About this indicator", id="definition", className="section-title"),
                       definition_list(ind, agency, target, tolerance, (row or {}).get("comparator_year"))],
                      className="indicator-section"),

@@ -21,6 +21,7 @@ from dashboard.components.layout import (
 )
 from dashboard.components.state import with_view
 from dashboard.data import QUESTION_ORDER, MatrixRow, View
+from dashboard.exports.web import download_menu
 from dashboard.formatting import format_indicator_value, plural
 from dashboard.summaries import latest_sentence, priority_summary, trend_summary
 
@@ -142,7 +143,9 @@ def build(v: View, priority_id: str | None, period_text: str | None) -> html.Div
         page_header(p.name, p.description or None, period_select("priority-period", v.period_options(), period)),
         notice(note) if note else None,
         html.P(priority_summary(p.name, len(rows), n_exc, str(period)), className="section-summary lead-summary"),
-        icon_key(),
+        html.Div([icon_key(), download_menu("Download this priority", [
+            (f"{p.name} dataset, {period}", "data", f, {"period": str(period), "priority": p.id})
+            for f in ("csv", "xlsx")], menu_id="download-priority")], className="page-tools-row"),
         *(groups or [html.P("No indicator serves this priority yet.", className="empty-state-text")]),
     ])
 
