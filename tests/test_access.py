@@ -78,6 +78,7 @@ PAGES = {  # path: who may open it (None: nobody signed out)
     "/priority": {"viewer", "analyst", "admin"},
     "/priority/neglect": {"viewer", "analyst", "admin"},
     "/indicator/rereferral_rate": {"viewer", "analyst", "admin"},
+    "/board": {"viewer", "analyst", "admin"},
     "/returns": {"viewer", "analyst", "admin", "submitter"},
     "/upload": {"analyst", "admin", "submitter"},
     "/about": {"viewer", "analyst", "admin", "submitter"},
@@ -168,6 +169,15 @@ def test_routes_need_a_session_and_the_audit_export_an_admin(site):
     assert r.status_code == 200 and r.mimetype == "text/csv"
     lines = r.get_data(as_text=True).splitlines()
     assert lines[0].startswith("id,at,actor") and any(",signin,ada.admin," in x for x in lines[1:])
+
+
+def test_downloads_need_the_read_permission(site):
+    path = "/export/data.csv?indicator=rereferral_rate"
+    assert _client(site, None).get(path).status_code in (401, 303)
+    assert _client(site, "sam.submitter").get(path).status_code == 403
+    r = _client(site, "vera.viewer").get(path)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.get_data(as_text=True).lstrip("\ufeff").startswith("indicator_id,area_code,period,")
 
 
 def test_the_header_says_who_is_signed_in(site):

@@ -10,7 +10,7 @@ import pytest
 from .support import PROJECTOR, Browser
 
 # Every page of the open demo (the open demo may open them all), with a quarter and a priority chosen.
-PAGES = ["/", "/priority", "/priority/neglect", "/indicator/rereferral_rate", "/indicator/cse_crimes",
+PAGES = ["/", "/priority", "/priority/neglect", "/indicator/rereferral_rate", "/indicator/cse_crimes", "/board",
          "/returns", "/about", "/upload", "/admin/users", "/admin/audit", "/no/such/page"]
 CLOUD_WORDS = ("share", "chart studio", "plotly", "cloud", "edit in")
 
