@@ -25,14 +25,15 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test system-test-deps
 
-# Browser tests drive Debian's Chromium; install it when missing (needs root, as on CI).
+# Browser tests and chart exports drive Debian's Chromium; the PDF board pack needs Pango (WeasyPrint);
+# install them when missing (needs root, as on CI).
 system-test-deps:
-	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || ! ldconfig -p | grep -q libpangoft2; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing chromium, chromium-driver and poppler-utils from Debian..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
+	    echo "Installing chromium, chromium-driver, poppler-utils and Pango (for WeasyPrint) from Debian..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	  else \
-	    echo "chromium is missing: install Debian's chromium, chromium-driver and poppler-utils (browser tests will be skipped)"; \
+	    echo "chromium, poppler-utils or Pango is missing: install Debian's chromium, chromium-driver, poppler-utils, libpango-1.0-0 and libpangoft2-1.0-0 (browser tests and PDF exports will be skipped)"; \
 	  fi; \
 	fi
 

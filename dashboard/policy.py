@@ -40,7 +40,8 @@ PAGES: dict[str, tuple[str, ...]] = {
 CALLBACK_MODULES: dict[str, tuple[str, ...]] = {"dash.dash": ANYONE}
 # Flask routes of the app's own, by endpoint: the permission each needs.
 ROUTES: dict[str, tuple[str, ...]] = {"oba_audit_csv": ("admin",), "oba_export_data": ("read",),
-                                      "oba_export_scorecard": ("read",), "oba_export_chart": ("read",)}
+                                      "oba_export_scorecard": ("read",), "oba_export_chart": ("read",),
+                                      "oba_export_board_pack": ("read",)}
 
 
 def allowed(ident: Identity | None, module: str, rules: dict[str, tuple[str, ...]] | None = None) -> bool:

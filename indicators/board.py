@@ -140,6 +140,14 @@ class SingleSignOn(_Strict):
         return any(ip in ipaddress.ip_network(str(p), strict=False) for p in self.proxies)
 
 
+class Outputs(_Strict):
+    """How the board's papers look."""
+
+    pack_template: str | None = Field(
+        default=None, description="the organisation's PowerPoint template (.pptx or .potx) for the board pack, "
+                                  "a path relative to the board file")
+
+
 class Board(_Strict):
     name: str
     local_authority: LocalAuthority
@@ -151,6 +159,7 @@ class Board(_Strict):
     spc: SpcSettings = Field(default_factory=SpcSettings)
     neighbour_set: str | None = Field(default=None, description="name of the stored statistical neighbour list")
     single_sign_on: SingleSignOn | None = Field(default=None, description="trusted-header sign-on behind a proxy")
+    outputs: Outputs = Field(default_factory=Outputs)
 
     def agency(self, code: str) -> Agency:
         for a in self.agencies:

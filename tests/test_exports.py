@@ -389,8 +389,125 @@ def test_chart_download(client):
     assert b"Produced on" in res.data
 
 
+def test_board_pack_download(client, tmp_path):
+    from pptx import Presentation
+
+    res = client.get("/export/board-pack.pptx?priority=neglect")
+    assert res.status_code == 200, res.get_data(as_text=True)[:300]
+    assert res.mimetype.endswith("presentationml.presentation")
+    path = tmp_path / "p.pptx"
+    path.write_bytes(res.data)
+    assert "Neglect" in [s.shapes.title.text for s in Presentation(str(path)).slides]
+
+
 def test_every_download_route_has_a_rule():
     from dashboard import policy
     from dashboard.exports.web import ENDPOINTS
 
     assert all(policy.ROUTES[e] == ("read",) for e in ENDPOINTS)
+
+
+# --- the board pack ----------------------------------------------------------------------------------------
+
+def test_board_pack_pptx_native_text_and_charts(demo_url, view, tmp_path):
+    from pptx import Presentation
+
+    from dashboard.exports.content import board_paper
+
+    out = tmp_path / "pack.pptx"
+    res = oba(demo_url, "board-pack", "--format", "pptx", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    prs = Presentation(str(out))
+    titles = [s.shapes.title.text for s in prs.slides]
+    paper = board_paper(view, view.current)
+    n_matrix = -(-len(paper.summary) // 10)
+    expected = (1 + 1 + n_matrix + len(paper.sections) + len(paper.exceptions) + 1 + (1 if paper.critical else 0)
+                + 2)
+    assert len(titles) == expected
+    assert res.output == f"Wrote {out}: the {view.current} board pack, {expected} slides.\n"
+    assert titles[0].endswith("performance report for the board") and titles[1] == "Contents"
+    assert titles[2].startswith("Summary matrix")
+    assert titles[-2:] == ["Annex: data quality and timeliness", "Annex: methods"]
+    assert "To commend: positive exceptions" in titles
+    for e in paper.exceptions:
+        title = f"{e.row.label} — {e.row.value_text}"
+        assert title in titles
+        slide = prs.slides[titles.index(title)]
+        charts = [sh.chart for sh in slide.shapes if sh.has_chart]
+        assert len(charts) == 1, "a native PowerPoint chart"
+        names = [s.name for s in charts[0].plots[0].series]
+        assert names[0] == "Value" and "Average" in names
+        text = " ".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+        for reason in e.row.reasons:
+            assert reason in text
+    contents = " ".join(sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame and
+                        sh != prs.slides[1].shapes.title)
+    assert "The summary matrix — slide 3" in contents
+    table = next(sh.table for sh in prs.slides[2].shapes if sh.has_table)
+    assert table.cell(0, 0).text == "Indicator" and table.cell(0, 2).text == "RAG"
+    assert table.cell(1, 0).text == paper.summary[0].label + " (exception)"
+
+
+def test_board_pack_uses_the_boards_template(demo_url, tmp_path):
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    template = tmp_path / "org.pptx"
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(10), Inches(7.5)  # a 4:3 organisation template
+    prs.slides.add_slide(prs.slide_layouts[0]).shapes.title.text = "Delete me"
+    prs.save(str(template))
+    board = tmp_path / "board.yaml"
+    board.write_text(BOARD.read_text() + "\noutputs:\n  pack_template: org.pptx\n")
+    out = tmp_path / "pack.pptx"
+    res = CliRunner().invoke(main, ["--db", demo_url, "--board", str(board), "export", "board-pack", "--priority",
+                                    "neglect", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    got = Presentation(str(out))
+    assert got.slide_width == Inches(10)
+    titles = [s.shapes.title.text for s in got.slides]
+    assert "Delete me" not in titles and "Neglect" in titles and "Early Help" not in titles
+    board.write_text(BOARD.read_text() + "\noutputs:\n  pack_template: missing.pptx\n")
+    res = CliRunner().invoke(main, ["--db", demo_url, "--board", str(board), "export", "board-pack", "-o", str(out)])
+    assert res.exit_code == 1 and "names the pack template missing.pptx, but" in res.output
+
+
+def test_board_pack_pdf_pages_and_text(demo_url, view, tmp_path):
+    _chromium_or_skip()
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        pytest.skip("WeasyPrint or Pango is not installed")
+    from pypdf import PdfReader
+
+    from dashboard.exports.content import board_paper
+
+    out = tmp_path / "pack.pdf"
+    res = oba(demo_url, "board-pack", "--format", "pdf", "--publication", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    reader = PdfReader(out)
+    assert res.output == f"Wrote {out}: the {view.current} board pack, {len(reader.pages)} pages.\n"
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    flat = " ".join(text.split())
+    assert "performance report for the board" in flat and "Contents" in flat
+    assert "For publication: small numbers withheld" in flat
+    paper = board_paper(view, view.current, publication=True)
+    for e in paper.exceptions:
+        assert e.row.label in flat
+    assert "Annex: data quality and timeliness" in flat and "Annex: methods" in flat
+    assert f"Page 1 of {len(reader.pages)}" in flat
+    box = reader.pages[0].mediabox
+    assert float(box.width) > float(box.height)  # A4 landscape
+    assert round(float(box.width) / 72 * 25.4) == 297
+    # the exception charts are vector: drawn as PDF forms and paths, no raster image anywhere
+    page = next(p for p in reader.pages if paper.exceptions[0].row.label + ":" in " ".join(p.extract_text().split()))
+    xobjects = [x.get_object() for x in page["/Resources"].get("/XObject", {}).values()]
+    assert xobjects and all(x.get("/Subtype") == "/Form" for x in xobjects)
+
+
+def test_board_pack_errors(demo_url, tmp_path):
+    res = oba(demo_url, "board-pack", "--format", "docx", "-o", str(tmp_path / "x.docx"))
+    assert res.exit_code == 1
+    assert res.output == "Error: 'docx' is not a board pack format. Choose one of: pptx, pdf.\n"
+    res = oba(demo_url, "board-pack", "--priority", "nope", "-o", str(tmp_path / "x.pptx"))
+    assert res.exit_code == 1 and "there is no board priority 'nope'" in res.output

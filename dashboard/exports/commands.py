@@ -85,3 +85,24 @@ def chart_cmd(app, indicator, period, kind, fmt, size, publication, output) -> N
     q = resolve_period(view, period)
     w, h = export_chart(view, ind, q, kind, fmt, output, size, publication)
     click.echo(f"Wrote {output}: {ind.label}, {kind} chart for {q} ({w}×{h} {'px' if fmt == 'png' else 'pt'}).")
+
+
+@export_group.command("board-pack")
+@click.option("--period", metavar="PERIOD", help="The quarter (default: the latest).")
+@click.option("--format", "fmt", default="pptx", show_default=True, metavar="pptx|pdf")
+@click.option("--priority", metavar="ID", help="Only this board priority's section.")
+@click.option("--publication", is_flag=True, help=PUBLICATION_HELP)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), metavar="FILE")
+@click.pass_obj
+def board_pack_cmd(app, period, fmt, priority, publication, output) -> None:
+    """The board pack: cover, contents, summary matrix, exceptions, positives, critical messages, annex."""
+    from dashboard.exports.common import check_choice, check_writable, resolve_period, resolve_priority
+    from dashboard.exports.pack import FORMATS, export_board_pack
+
+    check_choice("board pack format", fmt, FORMATS)
+    check_writable(output, (fmt,))
+    view = _view(app)
+    q = resolve_period(view, period)
+    p = resolve_priority(view, priority)
+    n = export_board_pack(view, output, q, fmt, p.id if p else None, publication)
+    click.echo(f"Wrote {output}: the {q} board pack, {n} {'slides' if fmt == 'pptx' else 'pages'}.")

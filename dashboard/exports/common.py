@@ -28,7 +28,20 @@ def open_view(db: str | None = None, board_path: str | Path | None = None) -> Vi
         detail = "; ".join(exc.details)
         raise ExportError(f"{exc.title}. {exc.message}" + (f" ({detail})" if detail else "")) from exc
     view.engine_getter = src.engine  # for the governance records the outputs show (critical messages)
+    view.board_path = board_path
     return view
+
+
+def board_file(view: View) -> Path:
+    """The board file the view was read with (for paths in it, such as the pack template)."""
+    from etl.context import default_board_path
+
+    given = getattr(view, "board_path", None)
+    if given is None:
+        from dashboard import data
+
+        given = data.source().board_path
+    return Path(given) if given else default_board_path()
 
 
 def _choices(items: list[str], limit: int = 40) -> str:

@@ -17,7 +17,7 @@ from dash import html
 
 log = logging.getLogger(__name__)
 
-ENDPOINTS = ("oba_export_data", "oba_export_scorecard", "oba_export_chart")
+ENDPOINTS = ("oba_export_data", "oba_export_scorecard", "oba_export_chart", "oba_export_board_pack")
 MIMETYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -153,7 +153,22 @@ def install(app) -> None:
             return f"{_slug(ind.id)}-{kind}-{_slug(q)}{_suffix(pub)}.{fmt}"
         return respond(fmt, "chart", make)
 
+    def pack_route(fmt: str):
+        from dashboard.exports.pack import FORMATS, export_board_pack
+
+        def make(view, path):
+            check_choice("board pack format", fmt, FORMATS)
+            q = resolve_period(view, request.args.get("period"))
+            p = resolve_priority(view, request.args.get("priority"))
+            pub = _flag(request.args.get("publication"))
+            export_board_pack(view, path, q, fmt, p.id if p else None, pub)
+            return f"oba-board-pack-{_slug(q)}{'-' + p.id if p else ''}{_suffix(pub)}.{fmt}"
+        if fmt not in MIMETYPES:
+            return error_page(400, "That file cannot be made", "Choose one of: pptx, pdf.")
+        return respond(fmt, "board-pack", make)
+
     server = app.server
+    server.add_url_rule("/export/board-pack.<fmt>", "oba_export_board_pack", pack_route, methods=["GET"])
     server.add_url_rule("/export/data.<fmt>", "oba_export_data", data_route, methods=["GET"])
     server.add_url_rule("/export/scorecard.xlsx", "oba_export_scorecard", scorecard_route, methods=["GET"])
     server.add_url_rule("/export/chart/<indicator_id>/<kind>.<fmt>", "oba_export_chart", chart_route,

@@ -17,6 +17,7 @@ from dashboard.components.layout import notice, page_header, period_search, peri
 from dashboard.components.state import with_view
 from dashboard.data import View
 from dashboard.exports.content import BoardPaper, ExceptionItem, board_paper
+from dashboard.exports.web import download_menu
 from dashboard.formatting import plural
 
 dash.register_page(__name__, path="/board", name="Board view", nav_label="Board", title="Board view – OBA dashboard",
@@ -110,6 +111,9 @@ def build(v: View, period_text: str | None = None) -> html.Div:
         dcc.Link("Present as slides →", href=f"/present{query(period=keep)}", className="btn btn-primary btn-sm mb-3")
         if "dashboard.pages.present" in {p["module"] for p in dash.page_registry.values()} else None,
         *sections, positives, critical, quality,
+        download_menu("Download the board pack", [
+            ("Board pack", "board-pack", f, {"period": str(period)}) for f in ("pptx", "pdf")],
+            menu_id="download-pack"),
     ], className="board-page")
 
 
