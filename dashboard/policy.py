@@ -29,6 +29,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "dashboard.pages.priority_index": ("read",),
     "dashboard.pages.indicator": ("read",),
     "dashboard.pages.board": ("read",),
+    "dashboard.pages.present": ("read",),
     "dashboard.pages.returns": ("read", "returns_own"),
     "dashboard.pages.upload": ("upload_any", "upload_own"),
     "dashboard.pages.admin_users": ("admin",),

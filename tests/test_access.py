@@ -79,6 +79,7 @@ PAGES = {  # path: who may open it (None: nobody signed out)
     "/priority/neglect": {"viewer", "analyst", "admin"},
     "/indicator/rereferral_rate": {"viewer", "analyst", "admin"},
     "/board": {"viewer", "analyst", "admin"},
+    "/present": {"viewer", "analyst", "admin"},
     "/returns": {"viewer", "analyst", "admin", "submitter"},
     "/upload": {"analyst", "admin", "submitter"},
     "/about": {"viewer", "analyst", "admin", "submitter"},

@@ -15,6 +15,7 @@ from dashboard.data import MatrixRow, View
 from dashboard.formatting import (
     ASSURANCE_WORDS,
     COMPARISON_WORDS,
+    POINT_TYPE_SHORT,
     RAG_WORDS,
     STATUS_WORDS,
     format_indicator_value,
@@ -66,6 +67,7 @@ class BoardRow:
     travel_year_text: str
     data_text: str
     trend: list[tuple[str, float | str | None]] = field(default_factory=list)
+    variation_short: str = ""
     reasons: list[str] = field(default_factory=list)
     good_news: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -117,6 +119,7 @@ def board_row(view: View, mr: MatrixRow, period: Quarter, published: Published |
         data_text="; ".join([word(STATUS_WORDS, status)] + [n.sentence for n in mr.notes
                                                             if n.code in ("data-late", "data-revised")]),
         trend=trend,
+        variation_short=("Run chart" if point == RUN_CHART else POINT_TYPE_SHORT.get(point, "No data")),
         reasons=[WITHHELD_REASON if hidden else r.sentence for r in mr.attention],
         good_news=[WITHHELD_REASON if hidden else r.sentence for r in mr.good_news],
         notes=[n.sentence for n in mr.notes],

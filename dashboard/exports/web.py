@@ -57,7 +57,7 @@ def download_menu(label: str, items: list[tuple[str, str, str, dict]], menu_id: 
             html.A(["for publication", html.Span(f": {text} ({fmt.upper()}) with small numbers withheld",
                                                  className="visually-hidden")],
                    href=href(what, fmt, publication=True, **params), className="download-link publication",
-                   download="", title="Small numbers withheld (c), as the GSS convention asks"),
+                   download=""),
         ]))
     kw = {"id": menu_id} if menu_id else {}
     return html.Details([
