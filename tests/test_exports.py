@@ -511,3 +511,60 @@ def test_board_pack_errors(demo_url, tmp_path):
     assert res.output == "Error: 'docx' is not a board pack format. Choose one of: pptx, pdf.\n"
     res = oba(demo_url, "board-pack", "--priority", "nope", "-o", str(tmp_path / "x.pptx"))
     assert res.exit_code == 1 and "there is no board priority 'nope'" in res.output
+
+
+# --- the annual report annex -------------------------------------------------------------------------------
+
+def test_annual_report_xlsx_years_comparisons_sentences(demo_url, view, tmp_path):
+    from dashboard.exports.annual import year_value
+
+    out = tmp_path / "annual.xlsx"
+    res = oba(demo_url, "annual-report", "--year", "2025-26", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert res.output == f"Wrote {out}: {len(view.indicators)} indicators for 2025-26 (publication mode).\n"
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Annual report", "Notes"]
+    rows = list(wb["Annual report"].iter_rows(values_only=True))
+    head = rows[2]
+    assert head[3:7] == ("2022-23", "2023-24", "2024-25", "2025-26")
+    recs = {r[0]: dict(zip(head, r, strict=True)) for r in rows[3:]}
+    rr = recs["Re-referrals"]
+    q4 = view.at_period(view.periods[[str(q) for q in view.periods].index("2025-26 Q4")])
+    row = q4.row("rereferral_rate")
+    assert rr["2025-26"] == f"{row['value']:.1f}%"  # rolling 12 months: the fourth quarter's headline
+    assert rr["England"] == f"{row['england_value']:.1f}%"
+    assert rr["In a sentence"].startswith(f"Re-referrals was {row['value']:.1f}% in 2025-26, worse than ")
+    # a quarterly flow's year is built from its four quarters
+    ind = next(i for i in view.library.indicators.values() if i.period_type.value == "flow" and i.unit.value == "count")
+    quarters = [r for r in q4.history(ind.id) if r["period"].startswith("2025-26")]
+    assert len(quarters) == 4
+    yv = year_value(q4, ind, 2025)
+    assert yv.value == pytest.approx(sum(r["quarter_value"] for r in quarters))
+    # publication: the plans lasting two years rest on small counts
+    small = recs[view.library.indicators["cpp_two_years"].label]
+    assert small["2025-26"] == "c" and "withheld" in small["In a sentence"]
+    assert "similar" not in small["In a sentence"] and "worse" not in small["In a sentence"]
+    notes = {r[0].value: r[1].value for r in wb["Notes"].iter_rows()}
+    assert notes["Mode"].startswith("Publication") and notes["Symbol c"].startswith("confidential")
+
+
+def test_annual_report_pdf_and_errors(demo_url, view, tmp_path):
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        pytest.skip("WeasyPrint or Pango is not installed")
+    from pypdf import PdfReader
+
+    out = tmp_path / "annual.pdf"
+    res = oba(demo_url, "annual-report", "--year", "2025-26", "--format", "pdf", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "indicators for 2025-26" in text and "Re-referrals was" in text and "For publication" in text
+    res = oba(demo_url, "annual-report", "--year", "2019-20", "-o", str(tmp_path / "x.xlsx"))
+    assert res.exit_code == 1
+    assert res.output == ("Error: there is no data for the end of 2019-20 (2019-20 Q4). Years with a fourth "
+                          "quarter: 2023-24, 2024-25, 2025-26.\n")
+    res = oba(demo_url, "annual-report", "--year", "2025", "-o", str(tmp_path / "x.xlsx"))
+    assert res.output == "Error: '2025' is not a financial year. Write it like 2025-26.\n"
+    res = oba(demo_url, "annual-report", "--year", "2025-26", "--format", "csv", "-o", str(tmp_path / "x.csv"))
+    assert res.output == "Error: 'csv' is not an annual report format. Choose one of: xlsx, pdf.\n"

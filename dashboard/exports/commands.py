@@ -106,3 +106,21 @@ def board_pack_cmd(app, period, fmt, priority, publication, output) -> None:
     p = resolve_priority(view, priority)
     n = export_board_pack(view, output, q, fmt, p.id if p else None, publication)
     click.echo(f"Wrote {output}: the {q} board pack, {n} {'slides' if fmt == 'pptx' else 'pages'}.")
+
+
+@export_group.command("annual-report")
+@click.option("--year", required=True, metavar="YYYY-YY", help="The financial year, e.g. 2025-26.")
+@click.option("--format", "fmt", default="xlsx", show_default=True, metavar="xlsx|pdf")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), metavar="FILE")
+@click.pass_obj
+def annual_report_cmd(app, year, fmt, output) -> None:
+    """The annual report annex: each indicator's year against earlier years, neighbours and England (published,
+    so always in publication mode)."""
+    from dashboard.exports.annual import FORMATS, export_annual_report, parse_year
+    from dashboard.exports.common import check_choice, check_writable
+
+    check_choice("annual report format", fmt, FORMATS)
+    parse_year(year)
+    check_writable(output, (fmt,))
+    n = export_annual_report(_view(app), output, year, fmt)
+    click.echo(f"Wrote {output}: {n} indicators for {year} (publication mode).")

@@ -88,7 +88,8 @@ def resolve_indicator(view: View, indicator_id: str) -> Indicator:
 
 def check_choice(what: str, value: str, valid: tuple[str, ...] | list[str]) -> str:
     if value not in valid:
-        raise ExportError(f"'{value}' is not a {what}. Choose one of: {', '.join(valid)}.")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise ExportError(f"'{value}' is not {article} {what}. Choose one of: {', '.join(valid)}.")
     return value
 
 
