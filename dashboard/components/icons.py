@@ -174,6 +174,7 @@ def icon_key() -> html.Div:
     ]
     return html.Div(
         [html.H2("Key to the icons", className="visually-hidden")]
-        + [html.Span([icon, html.Span(text)], className="key-item") for icon, text in items],
+        + [html.Span([icon, html.Span(text)], className="key-item") for icon, text in items]
+        + [html.Span("Trial: fewer than 13 quarters, so a signal is provisional", className="key-item key-text")],
         className="icon-key", role="group", **{"aria-label": "Key to the icons"},
     )

@@ -7,7 +7,7 @@ from dash import dcc, html
 from dashboard.components.badges import comparison_badge, rag_badge, status_badge, travel_text
 from dashboard.components.icons import assurance_icon, row_point_type, variation_icon
 from dashboard.data import MatrixRow
-from dashboard.formatting import EXCEPTION_SHORT, format_indicator_value, word
+from dashboard.formatting import EXCEPTION_SHORT, POINT_TYPE_SHORT, format_indicator_value, word
 
 HEADERS = [
     ("Indicator", "Indicator, and why it is an exception"),
@@ -37,6 +37,25 @@ def _reason_line(mr: MatrixRow) -> html.Div | None:
     return html.Div(parts, className="reason-line")
 
 
+ASSURANCE_SHORT = {"consistent_pass": "Will meet target", "consistent_fail": "Will miss target",
+                   "inconsistent": "Hit and miss"}
+
+
+def _variation_word(row: dict) -> str:
+    """The variation icon in a word or two, with "(trial)" when its limits rest on fewer than 13 quarters (the
+    icon key says what that means)."""
+    pt = row_point_type(row)
+    if not pt or pt == "run_chart":
+        return ""
+    text = POINT_TYPE_SHORT.get(pt, "")
+    return f"{text} (trial)" if text and row.get("trial_limits") else text
+
+
+def _icon_word(text: str | None):
+    """The words under an icon, so nobody has to hover (the icon's alt text already tells a screen reader)."""
+    return html.Span(text, className="icon-word", **{"aria-hidden": "true"}) if text else None
+
+
 def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
     ind, row = mr.indicator, mr.row or {}
     status = row.get("status", "missing" if not row else "ok")
@@ -49,9 +68,10 @@ def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
         html.Th([dcc.Link(ind.label, href=href, className="indicator-link stretched-link"), _reason_line(mr)],
                 scope="row", className="col-indicator"),
         html.Td(value, className=f"col-value{' value-suppressed' if status in ('suppressed', 'missing') else ''}"),
-        html.Td(variation_icon(row_point_type(row), ind.polarity),
+        html.Td([variation_icon(row_point_type(row), ind.polarity), _icon_word(_variation_word(row))],
                 className="col-icon"),
-        html.Td(assurance_icon(row.get("assurance")), className="col-icon"),
+        html.Td([assurance_icon(row.get("assurance")), _icon_word(ASSURANCE_SHORT.get(row.get("assurance") or ""))],
+                className="col-icon"),
         html.Td(rag_badge(row.get("rag")), className="col-rag"),
         html.Td(comparison_badge(row.get("vs_neighbours"), "the neighbours", compact=True), className="col-cmp"),
         html.Td(comparison_badge(row.get("vs_england"), "England", compact=True), className="col-cmp"),
