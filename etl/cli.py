@@ -80,9 +80,8 @@ def indicators_check(app: AppContext) -> None:
 
     library, issues = check_library()
     board_path = app.board_path or default_board_path()
-    if library is not None:
-        _, board_issues = check_board(board_path, library)
-        issues += board_issues
+    _, board_issues = check_board(board_path, library)
+    issues += board_issues
     for issue in issues:
         click.echo(str(issue), err=issue.level == "error")
     errors = sum(i.level == "error" for i in issues)
