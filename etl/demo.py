@@ -548,9 +548,10 @@ def _is_demo_store(url: str) -> bool:
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Build the demo database only; do not start the dashboard.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8050, show_default=True, type=int)
-@click.pass_obj
-def demo_cmd(app, no_serve: bool, host: str, port: int) -> None:
+@click.option("--port", default=8050, show_default=True, type=int,
+              help="Port to listen on (when the default is taken, the next free one is used).")
+@click.pass_context
+def demo_cmd(ctx: click.Context, no_serve: bool, host: str, port: int) -> None:
     """Build the synthetic demo (fictional Harrowdale) and serve the dashboard on it.
 
     The demo store is data/demo.sqlite unless --db is given; a store holding anyone's real returns is never
@@ -558,13 +559,22 @@ def demo_cmd(app, no_serve: bool, host: str, port: int) -> None:
     """
     import time
 
+    from click.core import ParameterSource
+
     from etl.context import DEMO_BOARD
     from etl.errors import OBAError
     from etl.store import database_url, redact
     from indicators.board import load_board
     from indicators.definitions import load_library
 
+    app = ctx.obj
     url = database_url(app.db or str(DEMO_DB))
+    note = None
+    if not no_serve:  # before the build, so that a taken port is known at once
+        from dashboard.server import check_settings, choose_port
+
+        check_settings(url, host, False, 1)
+        port, note = choose_port(host, port, explicit=ctx.get_parameter_source("port") != ParameterSource.DEFAULT)
     if not _is_demo_store(url):
         raise OBAError(f"{redact(url)} holds returns that are not the demo's; the demo will not overwrite them. "
                        "Pass another --db for the demo.")
@@ -590,7 +600,9 @@ def demo_cmd(app, no_serve: bool, host: str, port: int) -> None:
     if no_serve:
         click.echo(f"Serve it with: oba --db {redact(url)} --board {board_path} serve")
         return
-    from dashboard.app import serve
+    from dashboard.server import serve
 
-    click.echo(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)")
-    serve(db=url, board_path=str(board_path), host=host, port=port)
+    if note:
+        click.echo(note)
+    click.echo(f"Starting the dashboard on port {port}…")
+    serve(db=url, board_path=str(board_path), host=host, port=port, say=click.echo)
