@@ -33,12 +33,15 @@ def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, workers:
     app = ctx.find_object(AppContext) or AppContext()
     db = db or app.db
     board = app.board_path
+    from dataclasses import replace
+
+    click.echo(replace(app, db=db, from_env=app.from_env if db == app.db else ()).describe(), err=True)
     check_settings(db, host, debug, workers)
     port, note = choose_port(host, port, explicit=ctx.get_parameter_source("port") != ParameterSource.DEFAULT)
     if note:
         click.echo(note)
     how = "Flask's development server (debug)" if debug else (
         f"gunicorn, {workers} workers x {threads} threads" if workers > 1 else f"waitress, {threads} threads")
-    click.echo(f"Starting the dashboard for {AppContext(db=db).safe_url} on port {port} with {how}…")
+    click.echo(f"Starting the dashboard on port {port} with {how}…")
     serve(db=db, board_path=board, host=host, port=port, debug=debug, workers=workers, threads=threads,
           say=click.echo)

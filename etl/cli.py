@@ -48,7 +48,11 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, db: str | None, board_path: Path | None) -> None:
     """Outcome-Based Accountability dashboard for a safeguarding children partnership."""
-    ctx.obj = AppContext(db=db, board_path=board_path)
+    from click.core import ParameterSource
+
+    from_env = tuple(name for name, param in (("db", "db"), ("board", "board_path"))
+                     if ctx.get_parameter_source(param) == ParameterSource.ENVIRONMENT)
+    ctx.obj = AppContext(db=db, board_path=board_path, from_env=from_env, announce=True)
 
 
 @main.command("init")
@@ -78,6 +82,7 @@ def indicators_check(app: AppContext) -> None:
     from etl.context import default_board_path
     from indicators.board import check_board
 
+    app.say_where()
     library, issues = check_library()
     board_path = app.board_path or default_board_path()
     _, board_issues = check_board(board_path, library)

@@ -29,13 +29,21 @@ from pathlib import Path
 import click
 import numpy as np
 
-from etl.store import PROJECT_ROOT
+from etl.paths import data_dir
 from indicators.board import Board
 from indicators.definitions import Library
 from indicators.periods import Quarter, quarter_range
 
-DEMO_DIR = PROJECT_ROOT / "data" / "demo"
-DEMO_DB = PROJECT_ROOT / "data" / "demo.sqlite"
+
+def demo_workdir() -> Path:
+    """Where the demo's generated workbooks and benchmark files go: data/demo under the current folder (OBA_HOME)."""
+    return data_dir() / "demo"
+
+
+def demo_db_path() -> Path:
+    return data_dir() / "demo.sqlite"
+
+
 DEMO_USER = "oba-demo"
 FIRST = Quarter(2023, 3)  # 2023-24 Q3
 LAST = Quarter(2026, 2)  # 2026-27 Q2: twelve quarters
@@ -442,7 +450,7 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
     from etl.returns.template import build_template, fill_values
     from etl.store import make_engine, writer
 
-    workdir = Path(workdir or DEMO_DIR)
+    workdir = Path(workdir or demo_workdir())
     returns_dir = workdir / "returns"
     bench_dir = workdir / "benchmarks"
     for d in (returns_dir, bench_dir):
@@ -568,7 +576,7 @@ def demo_cmd(ctx: click.Context, no_serve: bool, host: str, port: int) -> None:
     from indicators.definitions import load_library
 
     app = ctx.obj
-    url = database_url(app.db or str(DEMO_DB))
+    url = database_url(app.db or str(demo_db_path()))
     note = None
     if not no_serve:  # before the build, so that a taken port is known at once
         from dashboard.server import check_settings, choose_port
@@ -594,6 +602,7 @@ def demo_cmd(ctx: click.Context, no_serve: bool, host: str, port: int) -> None:
     board_path = app.board_path or DEMO_BOARD
     board = load_board(board_path, library)
     t0 = time.perf_counter()
+    click.echo(f"Store {redact(url)}; board {board_path}", err=True)
     counts = build_demo(url, board, library, echo=click.echo)
     click.echo(f"Demo built in {time.perf_counter() - t0:.1f} s: {counts['returns']} returns, one resubmission, "
                f"{counts['benchmark_files']} benchmark files, at {redact(url)}.")

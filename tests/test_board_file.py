@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -88,6 +89,7 @@ def test_a_windows_1252_board_is_reported_with_what_to_do(tmp_path):
     r = CliRunner().invoke(main, ["--board", str(path), "indicators", "check"])
     assert r.exit_code == 1
     assert r.output == (
+        f"Store sqlite:///{Path.cwd() / 'data' / 'oba.sqlite'}; board {path}\n"
         f"ERROR encoding {path}:3 is not UTF-8: byte 0xE9 ('é' in Windows-1252) on line 3 — the file looks saved as "
         "Windows-1252 or Latin-1; save it as UTF-8 (Notepad: File > Save as > Encoding: UTF-8; VS Code: the encoding "
         "in the status bar > Save with encoding > UTF-8) and run the command again\n"
@@ -210,7 +212,7 @@ def test_a_misspelt_measure_in_the_demo_board_through_the_command(tmp_path):
     path = _demo_with(tmp_path, "CSC_CPP_STARTS, CSC_CPP_SUBSEQUENT", "CSC_CPP_STRATS, CSC_CPP_SUBSEQUENT")
     r = CliRunner().invoke(main, ["--board", str(path), "indicators", "check"])
     assert r.exit_code == 1
-    lines = r.output.splitlines()
+    lines = r.output.splitlines()[1:]  # after "Store …; board …"
     assert lines[0] == (f"ERROR unknown-measure {path}:18 agencies.0.measures.9: measure CSC_CPP_STRATS is not defined "
                         "in measures.yaml (did you mean CSC_CPP_STARTS?)")
     assert lines[-1] == f"44 measures, 33 indicators; board {path}: 3 error(s), 0 warning(s)."

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import dashboard.server
 from dashboard.server import choose_port, next_free_port, url_for
 from etl.cli import main
+from etl.paths import DEMO_BOARD
 
 
 @pytest.fixture
@@ -45,7 +46,9 @@ def test_serve_on_a_taken_port_says_so_before_anything_else(tmp_path, taken_port
     alt = next_free_port("127.0.0.1", taken_port + 1)
     r = CliRunner().invoke(main, ["--db", str(tmp_path / "x.sqlite"), "serve", "--port", str(taken_port)])
     assert r.exit_code == 1 and seen == {}
-    assert r.output == (f"Error: port {taken_port} on 127.0.0.1 is already in use by another program (another "
+    assert r.output == (f"Store sqlite:///{tmp_path / 'x.sqlite'}; board {DEMO_BOARD} (the demo's: there is no "
+                        f"data/board.yaml in {Path.cwd()})\n"
+                        f"Error: port {taken_port} on 127.0.0.1 is already in use by another program (another "
                         f"dashboard?): choose a free port, e.g. --port {alt} (with make: make run PORT={alt}), or "
                         "stop the program using it\n")
 
@@ -58,9 +61,10 @@ def test_serve_on_the_default_port_taken_says_which_it_takes(tmp_path, monkeypat
     r = CliRunner().invoke(main, ["--db", str(db), "serve"])
     assert r.exit_code == 0, r.output
     assert seen["port"] == 8052
-    assert r.output == ("Port 8050 on 127.0.0.1 is already in use by another program; using port 8052 instead "
+    assert r.stdout == ("Port 8050 on 127.0.0.1 is already in use by another program; using port 8052 instead "
                         "(choose one with --port, or make run PORT=…).\n"
-                        f"Starting the dashboard for sqlite:///{db} on port 8052 with waitress, 8 threads…\n")
+                        "Starting the dashboard on port 8052 with waitress, 8 threads…\n")
+    assert r.stderr.startswith(f"Store sqlite:///{db}; board ")
 
 
 def test_demo_on_a_taken_port_stops_before_building(tmp_path, taken_port):

@@ -32,6 +32,10 @@ def oba(tmp_path):
         result = runner.invoke(main, ["--db", db, "--board", str(DEMO_BOARD), *args], env={"OBA_USER": "cli.tester"})
         assert "Traceback" not in result.output
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+        first, _, rest = result.output.partition("\n")
+        if first.startswith("Store "):  # every command that reads the store or board names them first
+            assert first == f"Store sqlite:///{db}; board {DEMO_BOARD}"
+            return result.exit_code, rest
         return result.exit_code, result.output
     return run
 
