@@ -85,8 +85,10 @@ def indicators_check(app: AppContext) -> None:
     app.say_where()
     library, issues = check_library()
     board_path = app.board_path or default_board_path()
-    _, board_issues = check_board(board_path, library)
+    board, board_issues = check_board(board_path, library)
     issues += board_issues
+    if board is not None and board.neighbour_set:
+        issues += _neighbour_set_issues(app, board, board_path)
     for issue in issues:
         click.echo(str(issue), err=issue.level == "error")
     errors = sum(i.level == "error" for i in issues)
@@ -96,6 +98,29 @@ def indicators_check(app: AppContext) -> None:
                    f"board {board_path}: {errors} error(s), {warnings} warning(s).")
     if errors:
         sys.exit(1)
+
+
+def _neighbour_set_issues(app: AppContext, board, board_path: Path) -> list:
+    """A warning when the board names a statistical neighbour set the store does not hold (when it can be read)."""
+    from etl.board_init import CURRENT_DFE_NEIGHBOUR_SET, stored_neighbour_sets
+    from indicators._yaml import read_located_yaml
+    from indicators.definitions import DefinitionIssue
+
+    names = stored_neighbour_sets(app)
+    if names is None or board.neighbour_set in names:
+        return []
+    if names:
+        have = "the store holds " + ", ".join(names) + "; name one of them, or import the board's"
+    else:
+        have = (f"no set is stored yet: import DfE's list (`oba neighbours import "
+                f"{CURRENT_DFE_NEIGHBOUR_SET}_long.csv`)")
+    try:
+        line = read_located_yaml(board_path).line_of(("neighbour_set",))
+    except Exception:  # the board was read a moment ago; a line number is only a nicety
+        line = None
+    return [DefinitionIssue("warning", "neighbour-set-missing", str(board_path), line, "neighbour_set",
+                            f"the statistical neighbour set '{board.neighbour_set}' is not in the store, so the "
+                            f"dashboard shows no neighbour comparisons; {have}")]
 
 
 @indicators_group.command("list")
@@ -113,11 +138,12 @@ def _register_subcommands() -> None:
     from dashboard.commands import serve_cmd
     from etl.admin_commands import audit_group, backup_cmd, restore_cmd, users_group
     from etl.benchmarks.commands import benchmarks_group, neighbours_group
+    from etl.board_init import board_group
     from etl.demo import demo_cmd
     from etl.governance import curve_group
     from etl.returns.commands import returns_group
 
-    for command in (returns_group, benchmarks_group, neighbours_group, curve_group, demo_cmd, serve_cmd,
+    for command in (board_group, returns_group, benchmarks_group, neighbours_group, curve_group, demo_cmd, serve_cmd,
                     users_group, audit_group, backup_cmd, restore_cmd):
         main.add_command(command)
 
