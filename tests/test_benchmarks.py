@@ -477,8 +477,8 @@ def _oba(db_url, *args):
 def test_commands_import_list_export(engine, db_url, shared_dfe, tmp_path, monkeypatch):
     monkeypatch.setenv("OBA_USER", "analyst")
     res = _oba(db_url, "benchmarks", "list")
-    assert (res.exit_code, res.output) == (
-        0, "No benchmarks are stored yet: import EES files with `oba benchmarks import FILE...`.\n")
+    assert (res.exit_code, res.output.splitlines()[0]) == (
+        0, "No benchmarks are stored yet: import EES files with `oba benchmarks import FILE...`.")
 
     res = _oba(db_url, "benchmarks", "import", str(shared_dfe / D3), str(shared_dfe / POP))
     assert res.exit_code == 0, res.output

@@ -72,6 +72,48 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool) -
         click.echo("Dry run: nothing was stored.")
 
 
+def _import_help() -> str:
+    import inspect
+
+    from etl.benchmarks.sources import download_help
+
+    return inspect.cleandoc(benchmarks_import.help) + "\n\n" + download_help()
+
+
+benchmarks_import.help = _import_help()
+
+
+def _coverage_lines(library, stored: list[str]) -> list[str]:
+    """Which indicators each stored dataset serves, which indicators' benchmarks are not stored yet (with where to
+    get them), which have none, and stored datasets that no indicator uses."""
+    from etl.benchmarks.sources import POPULATION_DATASET, nearest_dataset, serves, source_for, unbenchmarked
+
+    served = serves(library)
+    out = []
+    for ds in stored:
+        if ds in served:
+            what = "the population for the rates of " if ds == POPULATION_DATASET else ""
+            out.append(f"{ds} serves {what}{', '.join(served[ds])}")
+    unused = [ds for ds in stored if ds not in served]
+    for ds in unused:
+        near = nearest_dataset(ds, served)
+        hint = (f"; if it is {near}, save the file as {source_for(near).example if source_for(near) else near + '_YEARS.csv'} "
+                "and import it again") if near else ""
+        out.append(f"{ds} serves no indicator{hint}")
+    missing = [ds for ds in served if ds not in stored]
+    if missing:
+        out.append("Not stored yet, so these indicators have no benchmark:")
+        for ds in missing:
+            src = source_for(ds)
+            out.append(f"  {ds} ({', '.join(served[ds])})" + (f": {src.what}" if src else ""))
+            if src:
+                out.append(f"    {src.where}")
+    none = unbenchmarked(library)
+    if none:
+        out.append(f"No published benchmark ({len(none)} indicators): {', '.join(none)}")
+    return out
+
+
 @benchmarks_group.command("list")
 @click.option("--measures", "show_measures", is_flag=True, help="List every measure of each dataset.")
 @click.pass_obj
@@ -80,8 +122,12 @@ def benchmarks_list(app: AppContext, show_measures: bool) -> None:
     from etl.benchmarks.export import benchmark_summary
 
     summary = benchmark_summary(app.engine())
+    coverage = _coverage_lines(app.library(), list(summary["dataset"]))
     if summary.empty:
         click.echo("No benchmarks are stored yet: import EES files with `oba benchmarks import FILE...`.")
+        for line in coverage:
+            click.echo(line)
+        click.echo("`oba benchmarks import --help` says which files to download and from where.")
         return
     for row in summary.itertuples(index=False):
         at = row.imported_at.strftime("%Y-%m-%d %H:%M") if row.imported_at is not None else "?"
@@ -93,6 +139,8 @@ def benchmarks_list(app: AppContext, show_measures: bool) -> None:
                 click.echo(f"  {m}")
         else:
             click.echo(f"  {', '.join(row.measures)}")
+    for line in coverage:
+        click.echo(line)
 
 
 @benchmarks_group.command("export")
