@@ -139,12 +139,13 @@ def _register_subcommands() -> None:
     from etl.admin_commands import audit_group, backup_cmd, restore_cmd, users_group
     from etl.benchmarks.commands import benchmarks_group, neighbours_group
     from etl.board_init import board_group
-    from etl.doctor import doctor_cmd
     from etl.demo import demo_cmd
+    from etl.doctor import doctor_cmd
     from etl.governance import curve_group
     from etl.returns.commands import returns_group
 
-    for command in (board_group, doctor_cmd, returns_group, benchmarks_group, neighbours_group, curve_group, demo_cmd, serve_cmd,
+    for command in (board_group, doctor_cmd, returns_group, benchmarks_group, neighbours_group, curve_group,
+                    demo_cmd, serve_cmd,
                     users_group, audit_group, backup_cmd, restore_cmd):
         main.add_command(command)
 
