@@ -148,6 +148,9 @@ def read_located_yaml(path: Path) -> LocatedYaml:
                             f"probably not the right file (the limit is {MAX_BYTES / 1e6:.0f} MB)")
     with path.open("rb") as fh:
         raw = fh.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:  # not a regular file (a device, a pipe) or one still growing
+        raise YamlFileError("too-large", f"holds more than {MAX_BYTES / 1e6:.0f} MB; a board or definition file is "
+                            "a few KB, so this is probably not the right file")
     text = _decode(raw)
     loader = _BoundedLoader(text)
     try:

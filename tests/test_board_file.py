@@ -249,3 +249,11 @@ def test_definition_targets_are_checked_too(tmp_path):
     assert [(i.code, i.field, i.message) for i in issues if i.level == "error"] == [
         ("target-range", "target", "the target of a percentage must be between 0 and 100 (found 120)")]
 
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_a_device_that_never_ends_is_refused(library):
+    _, issues = check_board(Path("/dev/zero"), library)
+    assert [(i.code, i.message) for i in issues] == [
+        ("too-large", "holds more than 1 MB; a board or definition file is a few KB, so this is probably not the "
+                      "right file")]
