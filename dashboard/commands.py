@@ -26,6 +26,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, workers:
     Waitress by default; gunicorn with --workers N. On any address but loopback the store must have accounts
     (`oba users add NAME --role admin`); --debug is refused there.
     """
+    from dataclasses import replace
+
     from click.core import ParameterSource
 
     from dashboard.server import check_settings, choose_port, serve
@@ -33,8 +35,6 @@ def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, workers:
     app = ctx.find_object(AppContext) or AppContext()
     db = db or app.db
     board = app.board_path
-    from dataclasses import replace
-
     click.echo(replace(app, db=db, from_env=app.from_env if db == app.db else ()).describe(), err=True)
     check_settings(db, host, debug, workers)
     port, note = choose_port(host, port, explicit=ctx.get_parameter_source("port") != ParameterSource.DEFAULT)

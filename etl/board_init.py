@@ -127,10 +127,6 @@ def board_text(la: LocalAuthority, neighbour_set: str, today: dt.date | None = N
     return "\n".join(out)
 
 
-class _Unknown(click.BadParameter):
-    pass
-
-
 @click.group("board")
 def board_group() -> None:
     """Set up the board configuration file."""
@@ -153,7 +149,7 @@ def board_init_cmd(app: AppContext, la_text: str, output: Path | None, force: bo
     try:
         la = find(la_text)
     except UnknownAuthority as exc:
-        raise _Unknown(str(exc), param_hint="--la") from None
+        raise click.BadParameter(str(exc), param_hint="--la") from None
     output = output or data_dir() / "board.yaml"
     if output.exists() and not force:
         click.echo(f"Error: {output} already exists; use --force to overwrite it (your board settings would be "
