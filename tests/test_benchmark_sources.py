@@ -64,3 +64,17 @@ def test_list_says_what_each_file_serves_and_what_is_missing(tmp_path, shared_df
     assert [ln.split()[0] for ln in missing if not ln.startswith("    ")][:5] == [
         "ees_cin_b1_children_in_need", "ees_cla_number_and_rate_per_10k", "ees_cin_d5_cpp_at31march_by_duration",
         "ees_cin_c1_referrals_rereferrals", "ees_cin_c4_section47_icpc"]
+
+
+def test_a_pattern_that_matches_nothing_says_to_download_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    db = str(tmp_path / "x.sqlite")
+    assert CliRunner().invoke(main, ["--db", db, "init"]).exit_code == 0
+    r = CliRunner().invoke(main, ["--db", db, "benchmarks", "import", "ees_cin_*.csv"])
+    assert (r.exit_code, after_where(r.output)) == (1, (
+        f"Error: no file here matches ees_cin_*.csv (in {tmp_path}): download the files first; `oba benchmarks "
+        "import --help` lists which files and where to download them\nNothing was imported; the store is "
+        "unchanged.\n"))
+    r = CliRunner().invoke(main, ["--db", db, "neighbours", "import", "statistical_neighbours_*_long.csv"])
+    assert r.exit_code == 1
+    assert after_where(r.output).startswith("Error: no file here matches statistical_neighbours_*_long.csv")

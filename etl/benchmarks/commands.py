@@ -45,6 +45,7 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool) -
     """
     from etl.benchmarks.ees import import_ees
 
+    _unmatched_patterns(files, "`oba benchmarks import --help` lists which files and where to download them")
     engine = app.engine()
     try:
         results = import_ees(engine, list(files), app.user, dry_run=dry_run)
@@ -70,6 +71,15 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool) -
             click.echo(f"  kept {r.kept:,} stored values of {r.dataset} that this file does not have.")
     if dry_run:
         click.echo("Dry run: nothing was stored.")
+
+
+def _unmatched_patterns(files, where: str) -> None:
+    """A pattern the shell could not expand (ees_cin_*.csv with no such file here) means nothing is downloaded yet:
+    say so, rather than "file not found"."""
+    for f in files:
+        if not f.exists() and any(c in str(f) for c in "*?["):
+            raise InputFileError(f"no file here matches {f} (in {Path.cwd()}): download the files first; {where}\n"
+                                 "Nothing was imported; the store is unchanged.")
 
 
 def _import_help() -> str:
@@ -168,7 +178,9 @@ def neighbours_group() -> None:
 def neighbours_import(app: AppContext, file: Path, name: str | None) -> None:
     """Import a DfE statistical neighbours CSV (long or wide layout); an existing set is replaced."""
     from etl.benchmarks.neighbours import import_neighbours
+    from etl.benchmarks.sources import NEIGHBOURS_URL
 
+    _unmatched_patterns((file,), f"DfE publishes the list at {NEIGHBOURS_URL}")
     try:
         r = import_neighbours(app.engine(), file, app.user, name=name)
     except BenchmarkFileError as exc:
