@@ -30,11 +30,14 @@ def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, workers:
 
     from click.core import ParameterSource
 
-    from dashboard.server import check_settings, choose_port, serve
+    from dashboard.server import check_settings, choose_port, in_reloader_child, serve
 
     app = ctx.find_object(AppContext) or AppContext()
     db = db or app.db
     board = app.board_path
+    if debug and in_reloader_child():  # the parent process checked and said all this, and holds the port
+        serve(db=db, board_path=board, host=host, port=port, debug=True, workers=workers, threads=threads)
+        return
     click.echo(replace(app, db=db, from_env=app.from_env if db == app.db else ()).describe(), err=True)
     check_settings(db, host, debug, workers)
     port, note = choose_port(host, port, explicit=ctx.get_parameter_source("port") != ParameterSource.DEFAULT)

@@ -153,6 +153,12 @@ def _listen_check(host: str, port: int) -> None:
                                f"make run PORT={port + 1}), or the address is not this computer's") from None
 
 
+def in_reloader_child() -> bool:
+    """Whether this process is the development server's reloader child (``--debug``): its parent has bound the
+    port, checked it and says when the dashboard is ready."""
+    return os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+
+
 def url_for(host: str, port: int) -> str:
     """The address a browser on this computer opens for a server listening on host:port."""
     name = host.strip("[]")
@@ -206,7 +212,9 @@ def serve(db: str | None = None, board_path: str | Path | None = None, host: str
     answers, never before.
     """
     check_settings(db, host, debug, workers)
-    _listen_check(host, port)
+    reloaded = debug and in_reloader_child()
+    if not reloaded:  # the development server's reloader child serves on the socket its parent bound
+        _listen_check(host, port)
     from dashboard import data
     from dashboard.app import create_app
     from dashboard.hardening import max_body_bytes
@@ -215,7 +223,9 @@ def serve(db: str | None = None, board_path: str | Path | None = None, host: str
     url = url_for(host, port)
     if debug:
         data.source().warm()
-        announce_when_ready(url, say)
+        if not reloaded:
+            announce_when_ready(url, say)
+        app.logger.setLevel(logging.WARNING)  # not Dash's "Dash is running on …" before anything answers
         app.run(host=host, port=port, debug=True)
         return
     if workers > 1:

@@ -108,3 +108,12 @@ def test_the_url_is_announced_only_once_the_server_answers(tmp_path):
         proc.wait(timeout=20)
     assert lines[-1] == f"The dashboard is ready: open http://127.0.0.1:{port} in a browser (Ctrl+C to stop)."
     assert not any("http://" in line for line in lines[:-1])
+
+
+def test_the_debug_reloaders_child_serves_on_the_port_its_parent_holds(tmp_path, taken_port, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(dashboard.server, "serve", lambda **kw: seen.update(kw))
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")  # what the development server's reloader sets in its child
+    r = CliRunner().invoke(main, ["--db", str(tmp_path / "x.sqlite"), "serve", "--debug", "--port", str(taken_port)])
+    assert (r.exit_code, r.output) == (0, "")
+    assert seen["port"] == taken_port and seen["debug"] is True
