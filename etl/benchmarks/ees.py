@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from etl.benchmarks.csvfile import (
     BenchmarkFileError,
     CsvTable,
     FilesError,
+    Problem,
     ProblemList,
     quote,
     read_csv_table,
@@ -119,6 +120,7 @@ class ImportResult:
     release_id: int | None = None
     sha256: str = ""
     dry_run: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -134,14 +136,48 @@ class ParsedFile:
     areas: dict[str, dict]
     rows: int
     skipped: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+    decided_by: dict[str, str] = field(default_factory=dict)  # column: "metadata" or "rule"
 
 
 def _is_number(text: str) -> bool:
     return bool(_NUMBER.fullmatch(text) or _NUMBER_WITH_COMMAS.fullmatch(text))
 
 
-def _looks_like_measure(values: Iterable[str]) -> bool:
-    return all(_is_number(v) or v.lower() in GSS_SYMBOLS for v in values if v)
+STRAY_SHARE = 0.01
+"""A column is still a measure when at most this share of its non-blank cells (and at least one) is text."""
+
+MEASURE_SHARE = 0.9
+"""... and at least this share of its non-blank cells is numbers or GSS symbols."""
+
+MAX_WARNINGS = 20
+"""At most this many stray text cells are listed per file; the rest are counted."""
+
+
+def _text_cells(values: pd.Series) -> tuple[pd.Series, int]:
+    """The non-blank cells of a column that are neither numbers nor GSS symbols, and how many are non-blank."""
+    nonblank = values[values != ""]
+    numeric = nonblank.str.fullmatch(_NUMBER.pattern) | nonblank.str.fullmatch(_NUMBER_WITH_COMMAS.pattern)
+    symbol = nonblank.str.lower().isin(GSS_SYMBOLS)
+    return nonblank[~(numeric | symbol)], len(nonblank)
+
+
+def column_kind(values: pd.Series) -> str:
+    """"measure" or "filter" for a column with no metadata, by a rule a stray text cell cannot flip.
+
+    A measure: at least 90% of its non-blank cells are numbers or GSS symbols and at most 1% of them (at least
+    one cell allowed) are other text, none of which is "Total" (EES filters always have a Total). Anything else
+    is a filter. A column with no non-blank cell is a measure (every figure blank).
+    """
+    text, nonblank = _text_cells(values)
+    if not len(text):
+        return "measure"
+    if (text.str.strip().str.lower() == "total").any():
+        return "filter"
+    allowed = max(1, math.floor(nonblank * STRAY_SHARE))
+    if len(text) <= allowed and nonblank - len(text) >= MEASURE_SHARE * nonblank:
+        return "measure"
+    return "filter"
 
 
 def _parse_cell(text: str) -> tuple[float | None, str | None]:
@@ -155,12 +191,55 @@ def _parse_cell(text: str) -> tuple[float | None, str | None]:
     return None, text
 
 
+# EES time identifiers (EES data standards) by the form their time_period takes: six digits (202425) for
+# academic, financial and tax years and their parts, four (2025) for calendar and reporting years, months and
+# weeks. Quarters and ranges of quarters ("Financial year Q1-Q2") follow their year. Identifiers not listed
+# here are accepted with either form, as published.
+_SIX_DIGIT_TIME = re.compile(r"(academic|financial|tax) year\b.*|(autumn|spring|summer)( and (spring|summer))? term"
+                             r"|(five|six) half terms|part [12] \(.*\)", re.IGNORECASE)
+_FOUR_DIGIT_TIME = re.compile(r"(calendar|reporting) year\b.*|(january|february|march|april|may|june|july|august"
+                              r"|september|october|november|december)|week \d{1,2}", re.IGNORECASE)
+
+
 def _valid_time_period(text: str) -> bool:
     if not _TIME_PERIOD.fullmatch(text):
         return False
     if len(text) == 6:  # 202425: an academic or financial year, the second year following the first
         return (int(text[:4]) + 1) % 100 == int(text[4:])
     return True
+
+
+def _time_form_problem(period: str, identifier: str) -> str | None:
+    """Why a well-formed time_period does not fit its time_identifier, or None."""
+    if len(period) == 4 and _SIX_DIGIT_TIME.fullmatch(identifier.strip()):
+        return (f"found {quote(period)} with time_identifier {quote(identifier)}; expected a six-digit year such "
+                f"as {period}{(int(period) + 1) % 100:02d} ({period}/{(int(period) + 1) % 100:02d})")
+    if len(period) == 6 and _FOUR_DIGIT_TIME.fullmatch(identifier.strip()):
+        return (f"found {quote(period)} with time_identifier {quote(identifier)}; expected a four-digit year such "
+                f"as {period[:4]}")
+    return None
+
+
+def levels_of(frame: pd.DataFrame) -> pd.Series:
+    """Each row's stored level (National, Regional, Local authority), NaN for rows at other levels."""
+    return frame["geographic_level"].str.lower().map(LEVELS)
+
+
+def _stray_text_warnings(frame: pd.DataFrame, measures: list[str], levels: pd.Series) -> list[str]:
+    """A warning for each text cell (neither a number nor a GSS symbol) in a measure column of a stored row."""
+    out: list[str] = []
+    total = 0
+    stored = levels.notna()
+    for m in measures:
+        text, _ = _text_cells(frame.loc[stored, m])
+        total += len(text)
+        for line, value in text.items():
+            if len(out) < MAX_WARNINGS:
+                out.append(f"line {line}, column {m}: found {quote(value)}, which is neither a number nor a GSS "
+                           "symbol; stored as a note with no value (check the figure with the publisher)")
+    if total > MAX_WARNINGS:
+        out.append(f"... and {total - MAX_WARNINGS} more text cells in measure columns, stored as notes")
+    return out
 
 
 def _read_meta(path: Path, data_columns: set[str]) -> dict[str, str]:
@@ -235,11 +314,14 @@ def parse_ees(path: Path | str) -> ParsedFile:
     meta = meta_path(path)
     if meta.exists():
         roles = _read_meta(meta, set(table.header))
+    decided_by = {c: "metadata" for c in roles}
     for c in others:
         if c not in roles:
-            roles[c] = "measure" if _looks_like_measure(frame[c]) else "filter"
+            roles[c] = column_kind(frame[c])
+            decided_by[c] = "rule"
     filters = [c for c in others if roles[c] == "filter"]
     measures = [c for c in others if roles[c] == "measure"]
+    warnings = _stray_text_warnings(frame, measures, levels_of(frame))
     if not measures:
         problems.fail("has no measure columns: every column after the EES time and geography columns holds "
                       "text; expected at least one column of numbers (or GSS symbols such as c, x, z)", 1)
@@ -249,7 +331,7 @@ def parse_ees(path: Path | str) -> ParsedFile:
 
     # Which rows are stored, and where each belongs.
     level_text = frame["geographic_level"]
-    levels = level_text.str.lower().map(LEVELS)
+    levels = levels_of(frame)
     present = set(levels.dropna())
     needed = (REGION_COLUMNS if REGIONAL in present or LOCAL_AUTHORITY in present else []) + (
         LA_COLUMNS if LOCAL_AUTHORITY in present else [])
@@ -286,6 +368,8 @@ def parse_ees(path: Path | str) -> ParsedFile:
         if not _valid_time_period(tp):
             problems.add(f"found {quote(tp)}; expected a year such as 2025, or 202425 for an academic or "
                          "financial year", line, "time_period")
+        elif ti and (why := _time_form_problem(tp, ti)):
+            problems.add(why, line, "time_period")
         if not ti:
             problems.add("is blank; expected a time identifier such as 'Reporting year' or 'Academic year'",
                          line, "time_identifier")
@@ -337,11 +421,19 @@ def parse_ees(path: Path | str) -> ParsedFile:
     dupes = keys[keys.duplicated(keep=False)]
     if not dupes.empty:
         first_line: dict[tuple, int] = {}
+        by_rule = [m for m in measures if decided_by.get(m) == "rule"]
         for line, key in zip(dupes.index, dupes.itertuples(index=False, name=None), strict=True):
             if key in first_line:
+                hint = ""
+                if problems.more == 0 and not problems.items:  # the first repeat: say why rows may repeat
+                    differ = [m for m in by_rule if stored.at[line, m] != stored.at[first_line[key], m]]
+                    if differ:
+                        hint = (f" (if one of the columns {', '.join(differ)} is a filter, such as an age of 5, 6, "
+                                "7, put the file's EES .meta.csv beside it: without one, a column of numbers is "
+                                "read as a measure)")
                 flt = f" and filters {key[3]}" if key[3] else ""
                 problems.add(f"repeats line {first_line[key]}: the same area {key[0]}, time period {key[1]} "
-                             f"({key[2]}){flt}; expected one row for each", line)
+                             f"({key[2]}){flt}; expected one row for each{hint}", line)
             else:
                 first_line[key] = line
         problems.raise_if_any()
@@ -384,7 +476,8 @@ def parse_ees(path: Path | str) -> ParsedFile:
             "region_code": _none(rec.region_code) if rec.level != NATIONAL else None,
             "region_name": _none(rec.region_name) if rec.level != NATIONAL else None,
         }
-    return ParsedFile(table, dataset, frame, filters, measures, values, areas, n, dict(skipped))
+    return ParsedFile(table, dataset, frame, filters, measures, values, areas, n, dict(skipped), warnings,
+                      decided_by)
 
 
 def read_ees(path: Path | str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -485,10 +578,11 @@ def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> Im
     result = dict(file=parsed.table.name, dataset=parsed.dataset, rows=parsed.rows, measures=tuple(parsed.measures),
                   added=len(added), changed=len(changed), unchanged=int(same.sum()),
                   filters=tuple(parsed.filters), first_period=int(periods.min()), last_period=int(periods.max()),
-                  kept=kept, skipped=parsed.skipped, sha256=parsed.table.sha256, dry_run=dry_run)
+                  kept=kept, skipped=parsed.skipped, sha256=parsed.table.sha256, dry_run=dry_run,
+                  warnings=tuple(parsed.warnings))
     if not len(added) and not len(changed):
-        if not dry_run:
-            _upsert_areas(conn, parsed.areas)
+        # Nothing at all is written, not even the areas' names: another dataset may name an area differently
+        # ("Bristol, City of" / "Bristol"), and re-importing must not flip it back.
         return ImportResult(outcome="unchanged", **result)
     outcome = "updated" if had_dataset else "imported"
     if dry_run:
@@ -529,8 +623,70 @@ def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> Im
     return ImportResult(outcome=outcome, release_id=release_id, **result)
 
 
+_FILTER_NAME = re.compile(r"(?:^|; )([^=;]+)=")
+
+
+def stored_columns(conn: Connection, dataset: str) -> tuple[set[str], set[str]] | None:
+    """(measure columns, filter columns) of a stored dataset, or None when it is not stored.
+
+    The measures are every measure stored for the dataset; the filter columns are those of its latest release
+    (a release confirmed with new filters replaces the set).
+    """
+    v, r = BenchmarkValue.__table__, BenchmarkRelease.__table__
+    measures = {row[0] for row in conn.execute(select(v.c.measure).where(v.c.dataset == dataset).distinct())}
+    if not measures:
+        return None
+    latest = conn.execute(select(r.c.id).where(r.c.dataset == dataset, r.c.id.in_(
+        select(v.c.release_id).where(v.c.dataset == dataset).distinct())).order_by(r.c.id.desc()).limit(1)).scalar()
+    filters: set[str] = set()
+    for (text,) in conn.execute(select(v.c.filters).where(v.c.dataset == dataset, v.c.release_id == latest)
+                                .distinct()):
+        filters |= {name.strip() for name in _FILTER_NAME.findall(text or "")}
+    return measures, filters
+
+
+def _text_evidence(parsed: ParsedFile, column: str) -> str:
+    """Why a column without metadata was read as a filter: how many text cells and the first of them."""
+    stored = levels_of(parsed.frame).notna()
+    text, nonblank = _text_cells(parsed.frame.loc[stored, column])
+    if not len(text):
+        return ""
+    first_line, first = next(iter(text.items()))
+    return (f" ({len(text):,} of its {nonblank:,} cells are text, first at line {first_line}: {quote(first)}"
+            f"{'; the metadata file says so' if parsed.decided_by.get(column) == 'metadata' else ''})")
+
+
+def shape_change(parsed: ParsedFile, stored: tuple[set[str], set[str]] | None) -> str | None:
+    """What would change in the kind of a dataset's columns or its set of filters, or None."""
+    if stored is None:
+        return None
+    old_measures, old_filters = stored
+    new_filters = set(parsed.filters)
+    parts = []
+    for c in parsed.filters:
+        if c in old_measures:
+            parts.append(f"column {c} was a measure and would now be a filter{_text_evidence(parsed, c)}")
+    for c in parsed.measures:
+        if c in old_filters:
+            parts.append(f"column {c} was a filter and would now be a measure")
+    if new_filters != old_filters and not parts:
+        gone, added = sorted(old_filters - new_filters), sorted(new_filters - old_filters)
+        what = []
+        if added:
+            what.append(f"new filter column(s) {', '.join(added)}")
+        if gone:
+            what.append(f"no longer filter column(s) {', '.join(gone)}")
+        parts.append(f"the filters would change: {' and '.join(what)} (stored: {', '.join(sorted(old_filters)) or 'none'})")
+    if not parts:
+        return None
+    return (f"the columns of dataset {parsed.dataset} differ from the release stored: {'; '.join(parts)}. "
+            "If the publisher really changed the table, import it again with --accept-column-changes "
+            "(figures stored under the old columns are kept); if not, correct the file (a stray text cell in "
+            "a column of numbers, or a missing .meta.csv)")
+
+
 def import_ees(engine: Engine, paths: Sequence[Path | str] | Path | str, user: str,
-               dry_run: bool = False) -> list[ImportResult]:
+               dry_run: bool = False, accept_column_changes: bool = False) -> list[ImportResult]:
     """Import EES (or ONS, same layout) CSV files; one transaction per file, results in the order given.
 
     Every file is read and validated first: if any is bad, nothing is stored and ``InputFileError`` says
@@ -550,6 +706,12 @@ def import_ees(engine: Engine, paths: Sequence[Path | str] | Path | str, user: s
             parsed.append(parse_ees(path))
         except BenchmarkFileError as exc:
             errors.append(exc)
+    if not accept_column_changes and parsed:
+        with engine.connect() as conn:
+            for p in parsed:
+                why = shape_change(p, stored_columns(conn, p.dataset))
+                if why:
+                    errors.append(BenchmarkFileError(p.table.name, [Problem(why)]))
     if len(errors) == 1:
         raise errors[0]
     if errors:
