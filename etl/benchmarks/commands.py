@@ -8,7 +8,7 @@ import click
 
 from etl.benchmarks.csvfile import BenchmarkFileError, FilesError
 from etl.context import AppContext
-from etl.errors import InputFileError
+from etl.errors import InputFileError, OBAError
 
 
 def _n(count: int, word: str) -> str:
@@ -46,7 +46,7 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool, a
     each change. If any file has a problem, nothing is imported. A release whose columns change kind
     (a measure read as a filter) or whose filters change is refused unless --accept-column-changes.
     """
-    from etl.benchmarks.ees import import_ees
+    from etl.benchmarks.ees import PartialImport, import_ees
 
     engine = app.engine()
     try:
@@ -54,6 +54,27 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool, a
                              accept_column_changes=accept_column_changes)
     except (BenchmarkFileError, FilesError) as exc:
         raise InputFileError(f"{exc}\nNothing was imported; the store is unchanged.") from exc
+    except PartialImport as exc:
+        _echo_results(exc.results, dry_run)
+        raise _fault(app, exc.cause, f"{exc.failed}: ", exc.summary()) from exc.cause
+    _echo_results(results, dry_run)
+    if dry_run:
+        click.echo("Dry run: nothing was stored.")
+
+
+def _fault(app: AppContext, cause: Exception, prefix: str, summary: str) -> OBAError:
+    """The error to show for a fault that stopped a multi-file import: what happened, then the summary."""
+    from etl.faults import file_fault, log_unexpected, store_fault
+
+    fault = store_fault(cause, f"the store at {app.safe_url}", app.url) or file_fault(cause)
+    if fault is None:
+        path = log_unexpected(cause, "benchmarks import")
+        where = f"the details are in {path} (no data values)" if path else "no log could be written"
+        return OBAError(f"{prefix}an unexpected {type(cause).__name__} stopped the import; {where}.\n{summary}")
+    return OBAError(f"{prefix}{fault}\n{summary}")
+
+
+def _echo_results(results, dry_run: bool) -> None:
     would = "would be " if dry_run else ""
     for r in results:
         years = _years(r.first_period, r.last_period)
@@ -74,8 +95,6 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool, a
             click.echo(f"  kept {r.kept:,} stored values of {r.dataset} that this file does not have.")
         for w in r.warnings:
             click.echo(f"Warning: {r.file}: {w}", err=True)
-    if dry_run:
-        click.echo("Dry run: nothing was stored.")
 
 
 @benchmarks_group.command("list")

@@ -716,21 +716,47 @@ def import_ees(engine: Engine, paths: Sequence[Path | str] | Path | str, user: s
         raise errors[0]
     if errors:
         raise FilesError(errors)
-    results = []
+    results: list[ImportResult] = []
     eng = writer(engine)
-    for p in parsed:
-        with eng.connect() as conn:
-            trans = conn.begin()
-            try:
-                results.append(_store(conn, p, user, dry_run))
-            except BaseException:
-                trans.rollback()
+    for i, p in enumerate(parsed):
+        try:
+            with eng.connect() as conn:
+                trans = conn.begin()
+                try:
+                    result = _store(conn, p, user, dry_run)
+                    if dry_run:
+                        trans.rollback()
+                    else:
+                        trans.commit()  # a full disk can fail here too: the file is then not committed
+                except BaseException:
+                    if trans.is_active:
+                        trans.rollback()
+                    raise
+            results.append(result)
+        except Exception as exc:
+            if len(parsed) == 1:
                 raise
-            if dry_run:
-                trans.rollback()
-            else:
-                trans.commit()
+            raise PartialImport(results, p.table.name, [q.table.name for q in parsed[i + 1:]], exc) from exc
     return results
+
+
+class PartialImport(Exception):
+    """Storing one of several files failed (a fault of the store or the disk): which were committed, which not.
+
+    Each file is its own transaction: ``results`` are committed and stay; ``failed`` was rolled back whole and
+    ``not_attempted`` were not started. ``cause`` is the fault.
+    """
+
+    def __init__(self, results: list[ImportResult], failed: str, not_attempted: list[str], cause: Exception):
+        self.results, self.failed, self.not_attempted, self.cause = results, failed, not_attempted, cause
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        done = ", ".join(r.file for r in self.results) or "none"
+        lines = [f"Committed before the fault: {done}.",
+                 f"Not committed: {', '.join([self.failed, *self.not_attempted])} (rolled back whole: "
+                 "import them again once the fault is fixed; files already committed will say unchanged)."]
+        return "\n".join(lines)
 
 
 def meta_data_path(meta: Path | str) -> Path:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from etl.benchmarks.csvfile import quote
 from etl.errors import OBAError
+from etl.faults import file_fault
 from etl.store import BenchmarkRelease, BenchmarkValue
 
 EXPORT_COLUMNS = ["dataset", "source_file", "measure", "filters", "area_code", "area_name", "geographic_level",
@@ -89,8 +90,11 @@ def export_benchmarks(engine: Engine, path: Path | str, dataset: str | None = No
                 out.writerow(rec)
                 n += 1
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        fault = file_fault(exc, path) if isinstance(exc, OSError) else None
+        if fault is not None:
+            raise fault from exc
         raise
     return n
 
