@@ -10,6 +10,7 @@ normalised in case ("Very Close" → "Very close"). Re-importing a set replaces 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from etl import audit
 from etl.benchmarks.csvfile import CsvTable, ProblemList, quote, read_csv_table
 from etl.errors import OBAError
 from etl.store import Area, Neighbour, NeighbourSet, lock_for, utcnow, writer
+from indicators.local_authorities import by_number
 
 LONG_COLUMNS = ["la_number", "la_name", "region_name", "rank", "neighbour_la_number", "neighbour_la_name",
                 "closeness"]
@@ -107,6 +109,8 @@ def _read(path: Path | str) -> tuple[pd.DataFrame, str, CsvTable]:
 
     out = []
     seen: dict[tuple[int, int], int] = {}
+    seen_neighbour: dict[tuple[int, int], tuple[int, int]] = {}  # (LA, neighbour) -> (line, rank)
+    first_line: dict[int, tuple[int, str]] = {}  # LA -> (its first line, its name)
     for line, prefix, la, la_name, rank, number, name, closeness in records:
         la_int, rank_int, nb_int = _int(la), _int(rank), _int(number)
         rank_col = "rank" if layout == "long" else None
@@ -133,18 +137,69 @@ def _read(path: Path | str) -> tuple[pd.DataFrame, str, CsvTable]:
             if len(value.strip()) > limit:
                 problems.add(f"is longer than {limit} characters", line, label)
                 ok = False
+        if la_int is not None and by_number(la_int) is None:
+            problems.add(f"found {la_int}, which is not the DfE number of an English local authority; expected a "
+                         "number from DfE's LA list (such as 826 for Milton Keynes)", line, "la_number")
+            ok = False
+        if nb_int is not None and by_number(nb_int) is None:
+            problems.add(f"found {nb_int}, which is not the DfE number of an English local authority; expected a "
+                         "number from DfE's LA list (such as 826 for Milton Keynes)", line, nb_col)
+            ok = False
         if not ok:
+            continue
+        first_line.setdefault(la_int, (line, la_name.strip()))
+        if nb_int == la_int:
+            problems.add(f"gives {la_name.strip()} ({la_int}) as its own neighbour at rank {rank_int}; expected "
+                         "other authorities only", line, nb_col)
             continue
         key = (la_int, rank_int)
         if key in seen:
             problems.add(f"repeats LA {la_int} rank {rank_int} from line {seen[key]}; expected each rank once "
                          "per LA", line)
             continue
+        pair = (la_int, nb_int)
+        if pair in seen_neighbour:
+            at, at_rank = seen_neighbour[pair]
+            problems.add(f"gives {name.strip()} ({nb_int}) as a neighbour of LA {la_int} at rank {rank_int} and "
+                         f"at rank {at_rank} (line {at}); expected each neighbour once per LA", line, nb_col)
+            continue
         seen[key] = line
+        seen_neighbour[pair] = (line, rank_int)
         out.append((la_int, la_name.strip(), rank_int, nb_int, name.strip(), normalise_closeness(closeness)))
+    if not problems:
+        _check_ranks(out, first_line, max(wide) if layout == "wide" else None, problems)
     problems.raise_if_any()
     frame = pd.DataFrame(out, columns=NEIGHBOUR_COLUMNS).sort_values(["la_number", "rank"], ignore_index=True)
     return frame, layout, table
+
+
+def _check_ranks(rows: list[tuple], first_line: dict[int, tuple[int, str]], columns: int | None,
+                 problems: ProblemList) -> None:
+    """Every LA has ranks 1..k with none missing, and the same number of neighbours as the others.
+
+    The number expected is the wide layout's number of neighbour columns (sn1..sn10: 10), else the number most
+    LAs in the file have.
+    """
+    ranks: dict[int, list[int]] = {}
+    for la, _, rank, *_ in rows:
+        ranks.setdefault(la, []).append(rank)
+    counts = Counter(len(r) for r in ranks.values())
+    expected = columns or max(counts, key=lambda n: (counts[n], n))
+    for la, got in sorted(ranks.items(), key=lambda item: first_line[item[0]][0]):
+        line, name = first_line[la]
+        got = sorted(got)
+        missing = sorted(set(range(1, max(got) + 1)) - set(got))
+        if missing:
+            problems.add(f"{name} ({la}) has ranks {_list(got)}: rank {_list(missing)} missing; expected ranks 1 to "
+                         f"{expected} with none missing", line, "rank" if columns is None else None)
+        elif len(got) != expected:
+            why = "one for each sn…_la_number column" if columns else "as most LAs in the file have"
+            has = f"{len(got)} neighbour" + ("" if len(got) == 1 else "s")
+            problems.add(f"{name} ({la}) has {has}; expected {expected}, {why}", line)
+
+
+def _list(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers))
 
 
 def import_neighbours(engine: Engine, path: Path | str, user: str, name: str | None = None) -> NeighbourImportResult:
