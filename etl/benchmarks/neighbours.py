@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,13 +71,25 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def read_neighbours(path: Path | str) -> tuple[pd.DataFrame, str]:
-    """Read and validate a neighbour file: (rows in ``NEIGHBOUR_COLUMNS``, layout "long" or "wide")."""
-    frame, layout, _ = _read(path)
+def read_neighbours(path: Path | str, known: Collection[int] | None = None) -> tuple[pd.DataFrame, str]:
+    """Read and validate a neighbour file: (rows in ``NEIGHBOUR_COLUMNS``, layout "long" or "wide").
+
+    LA numbers are checked against ``known`` (default: the reference list of English local authorities,
+    ``indicators.local_authorities``; the synthetic demo passes its own fictional areas).
+    """
+    frame, layout, _ = _read(path, known)
     return frame, layout
 
 
-def _read(path: Path | str) -> tuple[pd.DataFrame, str, CsvTable]:
+def _is_known(known: Collection[int] | None):
+    if known is None:
+        return lambda n: by_number(n) is not None
+    numbers = set(known)
+    return lambda n: n in numbers
+
+
+def _read(path: Path | str, known: Collection[int] | None = None) -> tuple[pd.DataFrame, str, CsvTable]:
+    is_known = _is_known(known)
     table = read_csv_table(path, _WHAT)
     problems = ProblemList(table.name)
     cols = {name.strip().lower(): i for name, i in table.columns.items()}
@@ -137,11 +150,11 @@ def _read(path: Path | str) -> tuple[pd.DataFrame, str, CsvTable]:
             if len(value.strip()) > limit:
                 problems.add(f"is longer than {limit} characters", line, label)
                 ok = False
-        if la_int is not None and by_number(la_int) is None:
+        if la_int is not None and not is_known(la_int):
             problems.add(f"found {la_int}, which is not the DfE number of an English local authority; expected a "
                          "number from DfE's LA list (such as 826 for Milton Keynes)", line, "la_number")
             ok = False
-        if nb_int is not None and by_number(nb_int) is None:
+        if nb_int is not None and not is_known(nb_int):
             problems.add(f"found {nb_int}, which is not the DfE number of an English local authority; expected a "
                          "number from DfE's LA list (such as 826 for Milton Keynes)", line, nb_col)
             ok = False
@@ -202,14 +215,17 @@ def _list(numbers: list[int]) -> str:
     return ", ".join(map(str, numbers))
 
 
-def import_neighbours(engine: Engine, path: Path | str, user: str, name: str | None = None) -> NeighbourImportResult:
+def import_neighbours(engine: Engine, path: Path | str, user: str, name: str | None = None,
+                      known: Collection[int] | None = None) -> NeighbourImportResult:
     """Import a statistical neighbour file as set ``name`` (default: the file stem without _long/_wide).
+
+    Nothing is stored unless every row passes (``read_neighbours``; ``known`` as there).
 
     A set imported again is replaced in one transaction; when its rows are the same nothing is written
     (outcome "unchanged"), so the long and wide files of one release can both be imported harmlessly.
     """
     path = Path(path)
-    frame, layout, table = _read(path)
+    frame, layout, table = _read(path, known)
     name = (name or set_name(path)).strip()
     if not name or len(name) > 120:
         raise OBAError(f"the neighbour set name {quote(name)} must be 1 to 120 characters")
@@ -253,8 +269,14 @@ def neighbour_sets(engine: Engine) -> pd.DataFrame:
 
 
 def _resolve_set(conn, name: str | None) -> tuple[int, str]:
+    row = _resolve_set_row(conn, name)
+    return row[0], row[1]
+
+
+def _resolve_set_row(conn, name: str | None):
+    """The set called ``name`` (else the newest): id, name, file_name, imported_at."""
     sets = NeighbourSet.__table__
-    stmt = select(sets.c.id, sets.c.name)
+    stmt = select(sets.c.id, sets.c.name, sets.c.file_name, sets.c.imported_at)
     stmt = stmt.where(sets.c.name == name) if name else stmt.order_by(sets.c.imported_at.desc(), sets.c.id.desc())
     row = conn.execute(stmt.limit(1)).first()
     if row is None:
@@ -264,7 +286,7 @@ def _resolve_set(conn, name: str | None) -> tuple[int, str]:
                                        f"{', '.join(known) or 'none'}")
         raise NeighbourSetNotFound("no statistical neighbour lists are stored yet: import one with "
                                    "`oba neighbours import FILE`")
-    return row[0], row[1]
+    return row
 
 
 def find_la(engine: Engine, la: str | int, set_name: str | None = None) -> tuple[int, str]:
@@ -289,12 +311,17 @@ def find_la(engine: Engine, la: str | int, set_name: str | None = None) -> tuple
 
 
 def neighbours_of(engine: Engine, la_number: int, set_name: str | None = None) -> pd.DataFrame:
-    """The ranked neighbours of one LA in a set (the newest set when ``set_name`` is None)."""
+    """The ranked neighbours of one LA in a set (the newest set when ``set_name`` is None).
+
+    ``attrs`` say which set: ``set`` (its name), ``set_file``, ``set_imported_at`` and ``set_named`` (whether
+    it was asked for by name rather than being the newest).
+    """
     nb = Neighbour.__table__
     with engine.connect() as conn:
-        set_id, found = _resolve_set(conn, set_name)
+        set_id, found, file_name, imported_at = _resolve_set_row(conn, set_name)
         rows = conn.execute(select(*(nb.c[c] for c in NEIGHBOUR_COLUMNS)).where(
             nb.c.set_id == set_id, nb.c.la_number == int(la_number)).order_by(nb.c.rank)).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=NEIGHBOUR_COLUMNS)
-    frame.attrs["set"] = found
+    frame.attrs.update({"set": found, "set_file": file_name, "set_imported_at": imported_at,
+                        "set_named": bool(set_name)})
     return frame
