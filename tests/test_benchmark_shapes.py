@@ -263,3 +263,34 @@ def test_reimporting_an_unchanged_file_writes_nothing_not_even_area_names(engine
         event.remove(engine, "before_cursor_execute", count)
     assert [w for w in writes if "pg_advisory_xact_lock" not in w] == []
     assert snapshot(engine) == before
+
+
+# --- exports safe to open --------------------------------------------------------------------------------
+
+def test_benchmarks_export_escapes_formula_text_and_keeps_negative_numbers(engine, db_url, tmp_path):
+    path = tmp_path / "refs_2024.csv"
+    evil = (869, "E06000037", '"=HYPERLINK(""http://example.invalid"",""x"")"')
+    path.write_text(HEAD + ",category,change,@risk\n"
+                    + _row(2024, None, "All", "-2.5", 1) + "\n"
+                    + _row(2024, LAS[0], "All", "-3", "-0.5") + "\n"
+                    + _row(2024, evil, "All", "+4", "c") + "\n")
+    import_ees(engine, [path], "analyst")
+    out = tmp_path / "export.csv"
+    res = _oba(db_url, "benchmarks", "export", "-o", str(out))
+    assert (res.exit_code, res.output) == (0, f"Wrote 6 values to {out}.\n")
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    cells = [c for col in frame.columns for c in frame[col]]
+    assert [c for c in cells if c[:1] in ("=", "@", "\t", "\r") or (c[:1] != "" and c[:1] in "+-" and not _signed(c))] == []
+    assert set(frame["measure"]) == {"change", "'@risk"}
+    assert "'=HYPERLINK(\"http://example.invalid\",\"x\")" in set(frame["area_name"])
+    values = frame.set_index(["measure", "area_code"])["value"].to_dict()
+    assert values == {("change", "E92000001"): "-2.5", ("change", "E06000042"): "-3", ("change", "E06000037"): "4",
+                      ("'@risk", "E92000001"): "1", ("'@risk", "E06000042"): "-0.5", ("'@risk", "E06000037"): ""}
+
+
+def _signed(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
