@@ -19,17 +19,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from etl import audit
 from etl.benchmarks.csvfile import (
+    MAX_PROBLEMS,
     BenchmarkFileError,
     CsvTable,
     FilesError,
     Problem,
     ProblemList,
     quote,
+    read_csv_frame,
     read_csv_table,
 )
 from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, lock_for, utcnow, writer
@@ -125,19 +127,39 @@ class ImportResult:
 
 @dataclass
 class ParsedFile:
-    """A validated EES file: the wide frame as published and the long values ready to store."""
+    """A validated EES file: the wide frame as published, each stored row's key and each measure's figures.
+
+    ``base`` has one row per stored row (filters, geographic_level, area_code, area_name, la_number,
+    region_code, time_period, time_identifier); ``cells[measure]`` is (values as float64, notes) for those rows.
+    The long form (one row per measure x row) is made one measure at a time, so memory stays bounded.
+    """
 
     table: CsvTable
     dataset: str
     frame: pd.DataFrame
     filters: list[str]
     measures: list[str]
-    values: pd.DataFrame
+    base: pd.DataFrame
+    cells: dict[str, tuple[np.ndarray, pd.Series]]
     areas: dict[str, dict]
     rows: int
     skipped: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     decided_by: dict[str, str] = field(default_factory=dict)  # column: "metadata" or "rule"
+
+    def measure_values(self, measure: str) -> pd.DataFrame:
+        """The long rows of one measure: ``base`` with measure, value and note."""
+        value, note = self.cells[measure]
+        out = self.base.copy()
+        out.insert(0, "measure", measure)
+        out["value"] = value
+        out["note"] = note.to_numpy(dtype=object, na_value=None)
+        return out
+
+    @property
+    def values(self) -> pd.DataFrame:
+        """Every long row at once (small files and tests; the importer goes measure by measure)."""
+        return pd.concat([self.measure_values(m) for m in self.measures], ignore_index=True)
 
 
 def _is_number(text: str) -> bool:
@@ -154,12 +176,23 @@ MAX_WARNINGS = 20
 """At most this many stray text cells are listed per file; the rest are counted."""
 
 
+def _per_value(values: pd.Series, fn) -> np.ndarray:
+    """``fn`` applied to each distinct value of a text column, spread back over the rows (columns of published
+    files repeat their values: far fewer distinct values than rows)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    results = np.array([fn(u) for u in list(uniques)], dtype=object)
+    return results[codes] if len(results) else np.empty(0, dtype=object)
+
+
+def _is_number_or_symbol(text) -> bool:
+    return text is None or text == "" or _is_number(text) or text.lower() in GSS_SYMBOLS
+
+
 def _text_cells(values: pd.Series) -> tuple[pd.Series, int]:
     """The non-blank cells of a column that are neither numbers nor GSS symbols, and how many are non-blank."""
-    nonblank = values[values != ""]
-    numeric = nonblank.str.fullmatch(_NUMBER.pattern) | nonblank.str.fullmatch(_NUMBER_WITH_COMMAS.pattern)
-    symbol = nonblank.str.lower().isin(GSS_SYMBOLS)
-    return nonblank[~(numeric | symbol)], len(nonblank)
+    ok = _per_value(values, _is_number_or_symbol).astype(bool)
+    nonblank = int((values != "").fillna(False).to_numpy(bool).sum())
+    return values[~ok], nonblank
 
 
 def column_kind(values: pd.Series) -> str:
@@ -291,22 +324,66 @@ def _header_problems(table: CsvTable, problems: ProblemList) -> None:
                       f"CSV whose header starts {','.join(STANDARD_COLUMNS)}{hint}", 1)
 
 
+def _first_problems(checks: list[tuple[np.ndarray, str | None, object]], lines: np.ndarray,
+                    problems: ProblemList) -> None:
+    """Add the problems of vectorised checks in file order (line, then check order), at most MAX_PROBLEMS.
+
+    Each check is (mask over the rows, column, message or a function of the row position giving it).
+    """
+    found: list[tuple[int, int, int, str | None, object]] = []
+    total = 0
+    for order, (mask, column, message) in enumerate(checks):
+        where = np.flatnonzero(mask)
+        total += len(where)
+        for pos in where[:MAX_PROBLEMS]:
+            found.append((int(lines[pos]), order, int(pos), column, message))
+    found.sort()
+    room = MAX_PROBLEMS - len(problems.items)
+    for line, _, pos, column, message in found[:max(room, 0)]:
+        problems.add(message(pos) if callable(message) else message, line, column)
+    problems.more += max(0, total - max(room, 0))
+
+
+def _numbers_and_notes(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """A measure column as (values, notes): numbers (with or without thousands commas) as float64, correctly
+    rounded; any other non-blank text kept verbatim as the note; blank is neither."""
+    def parse(text):
+        value, note = _parse_cell(text or "")
+        return (np.nan if value is None else value), note is not None
+
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    parsed = [parse(u) for u in list(uniques)]
+    values = np.array([p[0] for p in parsed], dtype=float)[codes] if parsed else np.empty(0)
+    is_note = np.array([p[1] for p in parsed], dtype=bool)[codes] if parsed else np.empty(0, dtype=bool)
+    notes = cells.astype("string[pyarrow]").where(is_note, None)
+    return values, notes
+
+
 def parse_ees(path: Path | str) -> ParsedFile:
-    """Read and validate one EES file without storing it; raises ``BenchmarkFileError`` listing every problem."""
+    """Read and validate one EES file without storing it; raises ``BenchmarkFileError`` listing every problem.
+
+    Columnar throughout (pyarrow strings, vectorised checks), so a file near the size cap is read in bounded
+    memory and time.
+    """
     path = Path(path)
     what = "an Explore Education Statistics (EES) CSV file"
     if is_meta_file(path):
         ProblemList(path.name).fail(f"is EES metadata, not data; import the data file "
                                     f"{path.name[: -len('.meta.csv')]}.csv (its metadata is read from beside it)")
-    table = read_csv_table(path, what)
+    table = read_csv_frame(path, what)
     problems = ProblemList(table.name)
     dataset = dataset_key(path)
     if len(dataset) > _STRING_LIMITS["dataset"]:
         problems.fail(f"the dataset name {quote(dataset)} is longer than 120 characters; rename the file")
     _header_problems(table, problems)
     col = table.columns
-    frame = pd.DataFrame([[cell.strip() for cell in row] for row in table.rows], columns=table.header,
-                         index=pd.Index(table.lines, name="line"), dtype=object)
+    if table.frame is not None:
+        frame = table.frame
+        frame.columns = table.header
+    else:
+        frame = pd.DataFrame([[cell.strip() for cell in row] for row in table.rows], columns=table.header,
+                             index=pd.Index(table.lines, name="line"), dtype="string[pyarrow]")
+        table.rows = []  # the frame holds them now
 
     # Which columns are filters and which are measures.
     others = [c for c in table.header if c not in GEOGRAPHY_COLUMNS]
@@ -340,89 +417,108 @@ def parse_ees(path: Path | str) -> ParsedFile:
         problems.fail(f"missing the EES column(s) {', '.join(missing)}, needed for its "
                       f"{'Local authority' if LOCAL_AUTHORITY in present else 'Regional'} rows; expected an "
                       f"Explore Education Statistics CSV whose header starts {','.join(STANDARD_COLUMNS)}", 1)
-    skipped = Counter(level_text[levels.isna() & (level_text != "")])
-    for line in frame.index[level_text == ""]:
-        problems.add("is blank; expected National, Regional or Local authority", line, "geographic_level")
-    stored = frame[levels.notna()]
+    other_level = levels.isna() & (level_text != "")
+    skipped = Counter(level_text[other_level].value_counts().to_dict()) if other_level.any() else Counter()
+    skipped = Counter({str(k): int(v) for k, v in skipped.items()})
+    _first_problems([((level_text == "").fillna(True).to_numpy(bool), "geographic_level",
+                      "is blank; expected National, Regional or Local authority")], frame.index.to_numpy(), problems)
+    stored_mask = levels.notna().to_numpy(bool)
+    stored = frame[stored_mask]
     if stored.empty and not problems:
         found = ", ".join(sorted(skipped)) or "none"
         problems.fail(f"has no National, Regional or Local authority rows (found {found}); expected an EES file "
                       "with data for England, regions or local authorities", None, "geographic_level")
 
     def get(name: str) -> pd.Series:
-        return stored[name] if name in stored.columns else pd.Series("", index=stored.index, dtype=object)
+        if name in stored.columns:
+            return stored[name]
+        return pd.Series("", index=stored.index, dtype="string[pyarrow]")
 
-    stored_levels = levels[levels.notna()]
-    region_code = get("region_code").where(get("region_code") != "", None)
-    region_name = get("region_name").where(get("region_name") != "", None)
-    geo = {c: list(get(c)) for c in ("country_code", "country_name", "region_code", "region_name", "old_la_code",
-                                      "new_la_code", "la_name")}
-    code_cols = {NATIONAL: ("country_code", "country_name", "E92000001"),
-                 REGIONAL: ("region_code", "region_name", "E12000008"),
-                 LOCAL_AUTHORITY: ("new_la_code", "la_name", "E06000042")}
-    codes: list[str] = []
-    names: list[str] = []
-    numbers: list[int | None] = []
-    for i, (line, level, tp, ti) in enumerate(zip(stored.index, stored_levels, stored["time_period"],
-                                                  stored["time_identifier"], strict=True)):
-        if not _valid_time_period(tp):
-            problems.add(f"found {quote(tp)}; expected a year such as 2025, or 202425 for an academic or "
-                         "financial year", line, "time_period")
-        elif ti and (why := _time_form_problem(tp, ti)):
-            problems.add(why, line, "time_period")
-        if not ti:
-            problems.add("is blank; expected a time identifier such as 'Reporting year' or 'Academic year'",
-                         line, "time_identifier")
-        elif len(ti) > _STRING_LIMITS["time_identifier"]:
-            problems.add(f"found {quote(ti)}, longer than {_STRING_LIMITS['time_identifier']} characters",
-                         line, "time_identifier")
-        code_col, name_col, example = code_cols[level]
-        code, name, number = geo[code_col][i], geo[name_col][i], None
-        if level == LOCAL_AUTHORITY:
-            old = geo["old_la_code"][i]
-            if old.isdigit():
-                number = int(old)
-            elif old:
-                problems.add(f"found {quote(old)}; expected DfE's 3-digit local authority number such as 826",
-                             line, "old_la_code")
-            if code.lower() in GSS_SYMBOLS and number is not None:
-                code = f"LA{number}"  # a former LA published with 'x' for its ONS code: keyed by its number
-        if not code:
-            problems.add(f"is blank on a {level} row; expected the area's ONS code, such as {example}",
-                         line, code_col)
-        elif len(code) > _STRING_LIMITS["area_code"]:
-            problems.add(f"found {quote(code)}; expected an ONS code of at most 12 characters", line, code_col)
-        if not name:
-            problems.add(f"is blank on a {level} row; expected the area's name", line, name_col)
-        elif len(name) > _STRING_LIMITS["area_name"]:
-            problems.add(f"found a name longer than {_STRING_LIMITS['area_name']} characters", line, name_col)
-        codes.append(code)
-        names.append(name)
-        numbers.append(number)
-    area_code = pd.Series(codes, index=stored.index, dtype=object)
-    area_name = pd.Series(names, index=stored.index, dtype=object)
-    la_number = pd.Series(numbers, index=stored.index, dtype=object)
+    lines = stored.index.to_numpy()
+    stored_levels = levels[stored_mask].astype(object)
+    lv = stored_levels.to_numpy(dtype=object)
+    is_nat, is_reg, is_la = lv == NATIONAL, lv == REGIONAL, lv == LOCAL_AUTHORITY
+
+    # Time: a year or an academic/financial year whose form fits its identifier.
+    tp, ti = get("time_period"), get("time_identifier")
+    tp_ok = tp.str.fullmatch(_TIME_PERIOD.pattern).fillna(False).to_numpy(bool)
+    six = tp_ok & (tp.str.len() == 6).fillna(False).to_numpy(bool)
+    if six.any():
+        first = pd.to_numeric(tp.str.slice(0, 4).where(six, "0"), errors="coerce").to_numpy()
+        second = pd.to_numeric(tp.str.slice(4, 6).where(six, "1"), errors="coerce").to_numpy()
+        tp_ok &= ~(six & ((first + 1) % 100 != second))
+    ti_blank = (ti == "").fillna(True).to_numpy(bool)
+    ti_long = (ti.str.len() > _STRING_LIMITS["time_identifier"]).fillna(False).to_numpy(bool)
+    form_key = np.where(six, "6|", "4|").astype(object) + ti.to_numpy(dtype=object, na_value="")
+    form_bad = tp_ok & ~ti_blank & _per_value(pd.Series(form_key, dtype=object), lambda key: _time_form_problem(
+        "202425" if key.startswith("6|") else "2024", key[2:]) is not None).astype(bool)
+    tp_values = tp.to_numpy(dtype=object)
+    ti_values = ti.to_numpy(dtype=object)
+
+    # Areas: England by country_code, regions by region_code, LAs by new_la_code with their DfE number.
+    code = get("country_code").where(is_nat, get("region_code").where(is_reg, get("new_la_code")))
+    name = get("country_name").where(is_nat, get("region_name").where(is_reg, get("la_name")))
+    old = get("old_la_code")
+    old_digits = old.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(bool)
+    bad_old = is_la & ~old_digits & (old != "").fillna(False).to_numpy(bool)
+    la_number = pd.Series(pd.to_numeric(old.where(is_la & old_digits, None), errors="coerce"),
+                          index=stored.index).astype("Int64")
+    symbol_code = is_la & code.str.lower().isin(GSS_SYMBOLS).fillna(False).to_numpy(bool) & la_number.notna() \
+        .to_numpy(bool)
+    if symbol_code.any():  # a former LA published with 'x' for its ONS code: keyed by its number
+        code = code.where(~symbol_code, "LA" + la_number.astype("string[pyarrow]").fillna(""))
+    code_blank = (code == "").fillna(True).to_numpy(bool)
+    code_long = (code.str.len() > _STRING_LIMITS["area_code"]).fillna(False).to_numpy(bool)
+    name_blank = (name == "").fillna(True).to_numpy(bool)
+    name_long = (name.str.len() > _STRING_LIMITS["area_name"]).fillna(False).to_numpy(bool)
+    code_col = np.where(is_nat, "country_code", np.where(is_reg, "region_code", "new_la_code"))
+    name_col = np.where(is_nat, "country_name", np.where(is_reg, "region_name", "la_name"))
+    examples = {NATIONAL: "E92000001", REGIONAL: "E12000008", LOCAL_AUTHORITY: "E06000042"}
+    code_values, old_values = code.to_numpy(dtype=object), old.to_numpy(dtype=object)
+
+    def by_column(mask, columns, message):
+        return [(mask & (columns == c), c, message) for c in np.unique(columns[mask])] if mask.any() else []
+
+    checks: list = [
+        (~tp_ok, "time_period", lambda i: f"found {quote(tp_values[i])}; expected a year such as 2025, or 202425 "
+                                          "for an academic or financial year"),
+        (form_bad, "time_period", lambda i: _time_form_problem(tp_values[i], ti_values[i])),
+        (ti_blank, "time_identifier", "is blank; expected a time identifier such as 'Reporting year' or "
+                                      "'Academic year'"),
+        (ti_long & ~ti_blank, "time_identifier", lambda i: f"found {quote(ti_values[i])}, longer than "
+                                                           f"{_STRING_LIMITS['time_identifier']} characters"),
+        (bad_old, "old_la_code", lambda i: f"found {quote(old_values[i])}; expected DfE's 3-digit local authority "
+                                           "number such as 826"),
+    ]
+    checks += by_column(code_blank, code_col, lambda i: f"is blank on a {lv[i]} row; expected the area's ONS "
+                                                        f"code, such as {examples[lv[i]]}")
+    checks += by_column(code_long & ~code_blank, code_col, lambda i: f"found {quote(code_values[i])}; expected an "
+                                                                     "ONS code of at most 12 characters")
+    checks += by_column(name_blank, name_col, lambda i: f"is blank on a {lv[i]} row; expected the area's name")
+    checks += by_column(name_long & ~name_blank, name_col, lambda i: "found a name longer than "
+                                                                     f"{_STRING_LIMITS['area_name']} characters")
+    # Within a row, the problems read in the order of the checks: time, identifier, LA number, code, name.
+    _first_problems(checks, lines, problems)
 
     # Filters in canonical form: "col=value; col=value", sorted by column.
     if filters:
         ordered = sorted(filters)
-        parts = [(c + "=") + stored[c].astype(object) for c in ordered]
+        parts = [(c + "=") + stored[c].astype("string[pyarrow]") for c in ordered]
         filter_text = parts[0].str.cat(parts[1:], sep="; ") if len(parts) > 1 else parts[0]
     else:
-        filter_text = pd.Series("", index=stored.index, dtype=object)
-    for line in filter_text.index[filter_text.str.len() > _STRING_LIMITS["filters"]]:
-        problems.add(f"the filter values together are longer than {_STRING_LIMITS['filters']} characters",
-                     line, ", ".join(filters))
+        filter_text = pd.Series("", index=stored.index, dtype="string[pyarrow]")
+    too_long = (filter_text.str.len() > _STRING_LIMITS["filters"]).fillna(False).to_numpy(bool)
+    _first_problems([(too_long, ", ".join(filters), f"the filter values together are longer than "
+                                                    f"{_STRING_LIMITS['filters']} characters")], lines, problems)
 
     problems.raise_if_any()
 
-    keys = pd.DataFrame({"area_code": area_code, "time_period": stored["time_period"],
-                         "time_identifier": stored["time_identifier"], "filters": filter_text})
-    dupes = keys[keys.duplicated(keep=False)]
+    keys = pd.DataFrame({"area_code": code, "time_period": tp, "time_identifier": ti, "filters": filter_text})
+    dupes = keys[keys.duplicated(keep=False).to_numpy(bool)]
     if not dupes.empty:
         first_line: dict[tuple, int] = {}
         by_rule = [m for m in measures if decided_by.get(m) == "rule"]
-        for line, key in zip(dupes.index, dupes.itertuples(index=False, name=None), strict=True):
+        for line, key in zip(dupes.index, dupes.astype(object).itertuples(index=False, name=None), strict=True):
             if key in first_line:
                 hint = ""
                 if problems.more == 0 and not problems.items:  # the first repeat: say why rows may repeat
@@ -433,42 +529,48 @@ def parse_ees(path: Path | str) -> ParsedFile:
                                 "read as a measure)")
                 flt = f" and filters {key[3]}" if key[3] else ""
                 problems.add(f"repeats line {first_line[key]}: the same area {key[0]}, time period {key[1]} "
-                             f"({key[2]}){flt}; expected one row for each{hint}", line)
+                             f"({key[2]}){flt}; expected one row for each{hint}", int(line))
             else:
-                first_line[key] = line
+                first_line[key] = int(line)
         problems.raise_if_any()
 
-    # The long form: one row per measure × stored row.
-    n, k = len(stored), len(measures)
-    raw = stored[measures].to_numpy(dtype=object).ravel(order="F")
-    parsed = [_parse_cell(v) for v in raw]
-    notes = [note for _, note in parsed]
-    for i, note in enumerate(notes):
-        if note is not None and len(note) > _STRING_LIMITS["note"]:
-            problems.add(f"found {quote(note)}, which is neither a number nor a symbol of at most "
-                         f"{_STRING_LIMITS['note']} characters", int(stored.index[i % n]), measures[i // n])
+    # Each measure's figures: numbers as values, anything else verbatim as the note.
+    cells: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    note_checks = []
+    for m in measures:
+        values, notes = _numbers_and_notes(stored[m])
+        cells[m] = (values, notes)
+        long_note = (notes.str.len() > _STRING_LIMITS["note"]).fillna(False).to_numpy(bool)
+        if long_note.any():
+            note_values = notes.to_numpy(dtype=object)
+            note_checks.append((long_note, m, lambda i, nv=note_values: (
+                f"found {quote(nv[i])}, which is neither a number nor a symbol of at most "
+                f"{_STRING_LIMITS['note']} characters")))
+    _first_problems(note_checks, lines, problems)
     problems.raise_if_any()
-    tp_int = stored["time_period"].astype(int).to_numpy()
-    values = pd.DataFrame({
-        "measure": [m for m in measures for _ in range(n)],
-        "filters": list(filter_text) * k,
-        "geographic_level": list(stored_levels) * k,
-        "area_code": list(area_code) * k,
-        "area_name": list(area_name) * k,
-        "la_number": list(la_number) * k,
-        "region_code": list(region_code) * k,
-        "time_period": list(tp_int) * k,
-        "time_identifier": list(stored["time_identifier"]) * k,
-        "value": [v for v, _ in parsed],
-        "note": notes,
+
+    tp_int = tp.astype("int64").to_numpy()
+    region_code = get("region_code").where(get("region_code") != "", None)
+    region_name = get("region_name").where(get("region_name") != "", None)
+    base = pd.DataFrame({
+        "filters": filter_text.to_numpy(dtype=object),
+        "geographic_level": lv,
+        "area_code": code_values,
+        "area_name": name.to_numpy(dtype=object),
+        "la_number": la_number.to_numpy(dtype=object, na_value=None),
+        "region_code": region_code.to_numpy(dtype=object, na_value=None),
+        "time_period": tp_int,
+        "time_identifier": ti_values,
     })
 
     # One Area per code, described by its latest row in the file.
+    latest = pd.DataFrame({"code": code_values, "tp": tp_int, "level": lv, "name": base["area_name"].to_numpy(),
+                           "la_number": base["la_number"].to_numpy(),
+                           "region_code": base["region_code"].to_numpy(),
+                           "region_name": region_name.to_numpy(dtype=object, na_value=None)})
+    latest = latest.sort_values("tp", kind="stable").drop_duplicates("code", keep="last")
     areas: dict[str, dict] = {}
-    latest = pd.DataFrame({"code": area_code, "tp": tp_int, "level": stored_levels, "name": area_name,
-                           "la_number": la_number, "region_code": region_code,
-                           "region_name": region_name}).sort_values("tp", kind="stable")
-    for rec in latest.itertuples(index=False):
+    for rec in latest.sort_index().itertuples(index=False):
         number = _none(rec.la_number)
         areas[rec.code] = {
             "code": rec.code, "name": rec.name, "geographic_level": rec.level,
@@ -476,8 +578,8 @@ def parse_ees(path: Path | str) -> ParsedFile:
             "region_code": _none(rec.region_code) if rec.level != NATIONAL else None,
             "region_name": _none(rec.region_name) if rec.level != NATIONAL else None,
         }
-    return ParsedFile(table, dataset, frame, filters, measures, values, areas, n, dict(skipped), warnings,
-                      decided_by)
+    return ParsedFile(table, dataset, frame, filters, measures, base, cells, areas, len(stored), dict(skipped),
+                      warnings, decided_by)
 
 
 def read_ees(path: Path | str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -535,25 +637,59 @@ def _upsert_areas(conn: Connection, areas: dict[str, dict]) -> int:
     return len(todo)
 
 
-def _bulk_insert(conn: Connection, table, names: list[str], columns: list[list]) -> None:
-    """Insert many rows at once: COPY on PostgreSQL (psycopg), executemany elsewhere."""
-    rows = zip(*columns, strict=True)
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        finally:
-            cursor.close()
-        return
-    conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+_INSERT_COLUMNS = ["measure", "filters", "geographic_level", "area_code", "area_name", "la_number", "region_code",
+                  "time_period", "time_identifier", "value", "note"]
+_NOT_NULL = ["dataset", "measure", "filters", "geographic_level", "area_code", "area_name", "time_identifier"]
+_BATCH = 200_000
 
 
-def _existing_values(conn: Connection, dataset: str) -> pd.DataFrame:
+def _bulk_insert(conn: Connection, dataset: str, release_id: int, rows: pd.DataFrame) -> None:
+    """Insert one measure's new figures in batches: COPY on PostgreSQL (psycopg), executemany of plain tuples
+    on SQLite (streamed, never one dict per row)."""
     t = BenchmarkValue.__table__
-    names = ["id", *_KEY, "value", "note"]
-    rows = conn.execute(select(*(t.c[n] for n in names)).where(t.c.dataset == dataset)).all()
+    names = ["dataset", "release_id", *_INSERT_COLUMNS]
+    # In the unique index's order, so each insert lands next to the last one instead of anywhere in the B-tree.
+    rows = rows.sort_values(["filters", "area_code", "time_period", "time_identifier"], kind="stable")
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB of page cache for this connection's indexes
+    for start in range(0, len(rows), _BATCH):
+        part = rows.iloc[start:start + _BATCH]
+        cols = [[dataset] * len(part), [release_id] * len(part)]
+        for c in _INSERT_COLUMNS:
+            if c == "value":
+                values = part[c].to_numpy(dtype=float)
+                cols.append([None if v != v else v for v in values.tolist()])
+            elif c == "time_period":
+                cols.append(part[c].astype("int64").tolist())
+            elif c == "la_number":
+                cols.append([None if v is None or v != v else int(v) for v in part[c].tolist()])
+            else:  # text, None where blank (pandas may hold a blank as NaN)
+                col = part[c]
+                cols.append(col.astype(object).where(col.notna(), None).tolist())
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                with cursor.copy(f"COPY {t.name} ({', '.join(names)}) FROM STDIN") as copy:
+                    for row in zip(*cols, strict=True):
+                        copy.write_row(row)
+            finally:
+                cursor.close()
+        elif conn.dialect.name == "sqlite":
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {t.name} ({', '.join(names)}) VALUES "
+                                   f"({', '.join('?' * len(names))})", zip(*cols, strict=True))
+            finally:
+                cursor.close()
+        else:
+            conn.execute(insert(t), [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)])
+
+
+def _existing_values(conn: Connection, dataset: str, measure: str) -> pd.DataFrame:
+    """One stored measure's figures: id, the key columns, value and note."""
+    t = BenchmarkValue.__table__
+    names = ["id", *_KEY[1:], "value", "note"]
+    rows = conn.execute(select(*(t.c[n] for n in names)).where(t.c.dataset == dataset, t.c.measure == measure)).all()
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
     frame = pd.DataFrame({n: pd.Series(list(c), dtype=object) for n, c in zip(names, columns, strict=True)})
     frame["value"] = frame["value"].astype(float)
@@ -561,26 +697,42 @@ def _existing_values(conn: Connection, dataset: str) -> pd.DataFrame:
     return frame
 
 
-def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> ImportResult:
-    lock_for(conn, "benchmarks")
-    new = parsed.values
-    old = _existing_values(conn, parsed.dataset)
-    had_dataset = not old.empty
+def _diff(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """(rows to add, rows changed with id and old value and note, how many unchanged, how many matched)."""
+    if old.empty:
+        return new, new.iloc[:0], 0, 0
     new = new.assign(time_period=new["time_period"].astype("int64"), value=new["value"].astype(float))
-    merged = new.merge(old, on=_KEY, how="left", suffixes=("", "_old"), indicator=True)
+    merged = new.merge(old, on=_KEY[1:], how="left", suffixes=("", "_old"), indicator=True)
     matched = merged[merged["_merge"] == "both"]
     added = merged[merged["_merge"] == "left_only"]
     same = _same_value(matched["value"], matched["value_old"]) & (
         matched["note"].fillna("") == matched["note_old"].fillna(""))
-    changed = matched[~same]
-    kept = len(old) - len(matched)
-    periods = new["time_period"]
+    return added, matched[~same], int(same.sum()), len(matched)
+
+
+def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> ImportResult:
+    lock_for(conn, "benchmarks")
+    t = BenchmarkValue.__table__
+    stored = dict(conn.execute(select(t.c.measure, func.count()).where(t.c.dataset == parsed.dataset)
+                               .group_by(t.c.measure)).all())
+    had_dataset = bool(stored)
+    # First pass: what would change, measure by measure, writing nothing.
+    added_n = changed_n = unchanged_n = matched_n = 0
+    for m in parsed.measures:
+        if not stored.get(m):
+            added_n += parsed.rows
+            continue
+        added, changed, same, matched = _diff(parsed.measure_values(m), _existing_values(conn, parsed.dataset, m))
+        added_n, changed_n, unchanged_n, matched_n = (added_n + len(added), changed_n + len(changed),
+                                                      unchanged_n + same, matched_n + matched)
+    kept = sum(stored.values()) - matched_n
+    periods = parsed.base["time_period"]
     result = dict(file=parsed.table.name, dataset=parsed.dataset, rows=parsed.rows, measures=tuple(parsed.measures),
-                  added=len(added), changed=len(changed), unchanged=int(same.sum()),
+                  added=added_n, changed=changed_n, unchanged=unchanged_n,
                   filters=tuple(parsed.filters), first_period=int(periods.min()), last_period=int(periods.max()),
                   kept=kept, skipped=parsed.skipped, sha256=parsed.table.sha256, dry_run=dry_run,
                   warnings=tuple(parsed.warnings))
-    if not len(added) and not len(changed):
+    if not added_n and not changed_n:
         # Nothing at all is written, not even the areas' names: another dataset may name an area differently
         # ("Bristol, City of" / "Bristol"), and re-importing must not flip it back.
         return ImportResult(outcome="unchanged", **result)
@@ -591,35 +743,34 @@ def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> Im
     now = utcnow()
     release_id = conn.execute(insert(BenchmarkRelease.__table__).values(
         dataset=parsed.dataset, file_name=parsed.table.name, sha256=parsed.table.sha256, imported_at=now,
-        imported_by=user, rows=parsed.rows, values_added=len(added), values_changed=len(changed),
+        imported_by=user, rows=parsed.rows, values_added=added_n, values_changed=changed_n,
     )).inserted_primary_key[0]
     _upsert_areas(conn, parsed.areas)
 
-    if len(added):
-        cols = ["measure", "filters", "geographic_level", "area_code", "area_name", "la_number", "region_code",
-                "time_period", "time_identifier", "value", "note"]
-        columns = {c: [_none(v) for v in added[c].tolist()] for c in cols}
-        columns["time_period"] = [int(v) for v in columns["time_period"]]
-        columns["la_number"] = [int(v) if v is not None else None for v in columns["la_number"]]
-        _bulk_insert(conn, BenchmarkValue.__table__, ["dataset", "release_id", *cols],
-                     [[parsed.dataset] * len(added), [release_id] * len(added), *(columns[c] for c in cols)])
-
-    if len(changed):
-        t = BenchmarkValue.__table__
-        updates, changes = [], []
-        for vid, value, note, old_value, old_note in changed[["id", "value", "note", "value_old", "note_old"]] \
-                .itertuples(index=False, name=None):
-            vid = int(vid)
-            value, note, old_value, old_note = _none(value), _none(note), _none(old_value), _none(old_note)
-            updates.append({"b_id": vid, "b_value": value, "b_note": note, "b_release": release_id})
-            changes.append({"value_id": vid, "release_id": release_id, "old_value": old_value,
-                            "old_note": old_note, "new_value": value, "new_note": note, "changed_at": now})
-        conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
-            value=bindparam("b_value"), note=bindparam("b_note"), release_id=bindparam("b_release")), updates)
-        conn.execute(insert(BenchmarkChange.__table__), changes)
+    # Second pass: write, measure by measure.
+    for m in parsed.measures:
+        new = parsed.measure_values(m)
+        if stored.get(m):
+            added, changed, _, _ = _diff(new, _existing_values(conn, parsed.dataset, m))
+        else:
+            added, changed = new, new.iloc[:0]
+        if len(added):
+            _bulk_insert(conn, parsed.dataset, release_id, added)
+        if len(changed):
+            updates, changes = [], []
+            for vid, value, note, old_value, old_note in changed[["id", "value", "note", "value_old", "note_old"]] \
+                    .itertuples(index=False, name=None):
+                vid = int(vid)
+                value, note, old_value, old_note = _none(value), _none(note), _none(old_value), _none(old_note)
+                updates.append({"b_id": vid, "b_value": value, "b_note": note, "b_release": release_id})
+                changes.append({"value_id": vid, "release_id": release_id, "old_value": old_value,
+                                "old_note": old_note, "new_value": value, "new_note": note, "changed_at": now})
+            conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
+                value=bindparam("b_value"), note=bindparam("b_note"), release_id=bindparam("b_release")), updates)
+            conn.execute(insert(BenchmarkChange.__table__), changes)
     audit.record(conn, "benchmarks.import", parsed.dataset,
                  after={"file": parsed.table.name, "sha256": parsed.table.sha256, "release": release_id,
-                        "added": len(added), "changed": len(changed), "outcome": outcome})
+                        "added": added_n, "changed": changed_n, "outcome": outcome})
     return ImportResult(outcome=outcome, release_id=release_id, **result)
 
 
