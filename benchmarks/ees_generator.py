@@ -47,8 +47,10 @@ def write(path: Path, megabytes: float, seed: int = 8) -> int:
         size = len(HEAD) + 1
         year = 2025
         while size < target:
-            block = []
             for area in areas:
+                if size >= target:
+                    break
+                block = []
                 for sex in SEXES:
                     for age in AGES:
                         n = rng.integers(0, 900, size=(len(ETHNICITIES) * len(CATEGORIES), 3))
@@ -61,10 +63,10 @@ def write(path: Path, megabytes: float, seed: int = 8) -> int:
                                 pct = "x" if c < 5 else f"{c / 9:.1f}"
                                 block.append(f"{year},Reporting year,{area},{sex},{age},{eth},{cat},{count},{pct},"
                                              f"{e},{e / 3:.1f},{a % 60}.5,{a}\n")
-            text = "".join(block)
-            fh.write(text)
-            size += len(text.encode("utf-8"))
-            rows += len(block)
+                text = "".join(block)
+                fh.write(text)
+                size += len(text.encode("utf-8"))
+                rows += len(block)
             year -= 1
     return rows
 

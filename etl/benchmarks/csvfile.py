@@ -277,7 +277,11 @@ def read_csv_frame(path: Path | str, what: str) -> CsvTable:
     # Every record on one line, none blank: then row i is line i + 2, and the line count says so.
     if n == 0 or newlines != n + (1 if last == b"\n" else 0):
         return read_csv_table(path, what)
-    columns = [pc.utf8_trim_whitespace(table.column(i)) for i in range(len(names))]
+    columns = [table.column(i) for i in range(len(names))]
+    del table
+    for i, col in enumerate(columns):  # one column at a time, so only one copy exists at once
+        columns[i] = pc.utf8_trim_whitespace(col)
+        del col
     blank = None
     for col in columns:
         empty = pc.equal(col, "")
@@ -286,5 +290,5 @@ def read_csv_frame(path: Path | str, what: str) -> CsvTable:
         return read_csv_table(path, what)
     frame = pa.table(columns, names=header).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     frame.index = pd.RangeIndex(2, n + 2, name="line")
-    del table, columns
+    del columns
     return CsvTable(path, digest.hexdigest(), header, [], [], {name: i for i, name in enumerate(header)}, frame)
