@@ -4,6 +4,10 @@ Imports the five files from ../shared/data/dfe (the demo's generated EES-layout 
 not there) into a fresh SQLite store, then again unchanged, then exports everything; on PostgreSQL too when
 OBA_TEST_POSTGRES_URL is set (in a schema of its own, dropped afterwards). Prints wall times and values.
 
+Then a generated EES file near the 200 MB cap (``benchmarks/ees_generator.py``: every LA, four filters, six
+measures, 1.2 million rows, 7.3 million values) is imported by ``oba benchmarks import`` in a process of its
+own, first and again unchanged, on each backend: wall time and peak resident memory (``--no-large`` skips it).
+
 Run from the project root: ``python benchmarks/bench_benchmarks.py``.
 """
 
@@ -62,7 +66,51 @@ def main() -> int:
             assert all(r.outcome == "unchanged" for r in again)
             print(f"  {backend:10}  first import {t_first:5.2f} s ({added:,} values)   unchanged re-import "
                   f"{t_again:5.2f} s   export {t_export:5.2f} s ({rows:,} rows)")
+        if "--no-large" not in sys.argv:
+            _large(tmp)
     return 0
+
+
+LARGE_MB = 199
+"""The generated file's size in MiB, just under the importer's 200 MB cap."""
+
+
+def _large(tmp: Path) -> None:
+    """A generated EES file near the size cap: `oba benchmarks import` in a process of its own, first and
+    unchanged, on each backend; wall time and the process's peak resident memory."""
+    import subprocess
+
+    from ees_generator import write
+
+    path = tmp / "ees_large_2014_2025.csv"
+    rows = write(path, LARGE_MB)
+    print(f"A generated EES file of {path.stat().st_size / 2**20:.0f} MiB ({rows:,} rows x 6 measures), "
+          "`oba benchmarks import` in its own process:")
+    for backend in STORE_BACKENDS:
+        with backend_url(backend, tmp / "large") if backend != "sqlite" else _sqlite(tmp) as url:
+            subprocess.run([sys.executable, "-c", _OBA, "--db", url, "init"], check=True, capture_output=True,
+                           cwd=ROOT)
+            for label in ("first import", "unchanged"):
+                t0 = time.perf_counter()
+                run = subprocess.run([sys.executable, "-c", _OBA, "--db", url, "benchmarks", "import", str(path)],
+                                     capture_output=True, text=True, cwd=ROOT)
+                took = time.perf_counter() - t0
+                assert run.returncode == 0, run.stdout + run.stderr
+                peak = int(run.stderr.rsplit("PEAK_KB ", 1)[1].split()[0])
+                print(f"  {backend:10}  {label:13} {took:6.1f} s   peak memory {peak / 1024:,.0f} MB"
+                      f"   {run.stdout.splitlines()[0].split(': ', 1)[1][:60]}")
+
+
+# `oba` in a child process that reports its own peak resident memory (kB on Linux) as it exits.
+_OBA = ("import atexit, resource, sys; atexit.register(lambda: print('PEAK_KB', resource.getrusage("
+        "resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); sys.argv[0] = 'oba'; from etl.cli import main; main()")
+
+
+def _sqlite(tmp: Path):
+    from contextlib import nullcontext
+
+    (tmp / "large").mkdir(exist_ok=True)
+    return nullcontext(f"sqlite:///{tmp / 'large' / 'oba.sqlite'}")
 
 
 if __name__ == "__main__":

@@ -286,6 +286,20 @@ class View:
 
     # --- comparisons --------------------------------------------------------------------------------
     @cached_property
+    def neighbour_set_note(self) -> str:
+        """Which statistical neighbour set the comparisons use and when it was imported, or "" when none."""
+        nb = self._neighbours
+        attrs = getattr(nb, "attrs", {}) or {}
+        name = attrs.get("set")
+        if not name:
+            return ""
+        at = attrs.get("set_imported_at")
+        when = f", imported {at.day} {at:%B %Y}" if at is not None else ""
+        source = f" from {attrs['set_file']}" if attrs.get("set_file") else ""
+        why = "named by the board file" if attrs.get("set_named") else "the newest imported; the board file names none"
+        return f"Statistical neighbours: set {name}{source}{when} ({why})."
+
+    @cached_property
     def neighbour_codes(self) -> list[str]:
         nb = self._neighbours
         if nb is None or not len(nb):

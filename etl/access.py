@@ -142,10 +142,13 @@ def read_neighbours(engine: Engine, board: Board) -> pd.DataFrame:
     except NeighbourSetNotFound as exc:
         log.warning("no statistical neighbours: %s", exc)
         return pd.DataFrame(columns=columns)
+    which = dict(df.attrs)
     df = df.rename(columns={"neighbour_la_name": "neighbour_name"})
     df["neighbour_code"] = df["neighbour_la_number"].astype(int).map(current_codes(engine))
     df["area_code"] = la.ons_code
-    return df.dropna(subset=["neighbour_code"])[columns]
+    out = df.dropna(subset=["neighbour_code"])[columns]
+    out.attrs = which  # which set, its file and when it was imported: the dashboard says so
+    return out
 
 
 def read_story(engine: Engine, indicator_id: str) -> tuple[dict | None, list[dict]]:

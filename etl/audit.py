@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from etl.safe_cells import escape_cell
 from etl.store import AuditEvent, utcnow
 
 ACTIONS = {
@@ -146,12 +147,11 @@ def read_events(engine: Engine, *, action: str | None = None, actor: str | None 
 
 
 def _cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run: text starting =, +, - or @ gets a leading apostrophe."""
+    """A CSV cell that a spreadsheet will not run (``etl.safe_cells``): text starting =, +, -, @, tab or CR gets a
+    leading apostrophe; a signed number stays a number."""
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return escape_cell(value)
 
 
 def write_csv(events: list[dict], out) -> int:

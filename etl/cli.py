@@ -37,6 +37,33 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted: nothing was half-written (each load is one transaction).", err=True)
             sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # the machine or the store failed, or something unforeseen
+            _fault_exit(ctx, exc)
+
+
+def _fault_exit(ctx: click.Context, exc: Exception) -> None:
+    """One message and exit 1 for a fault of the disk or the store; a logged traceback for the unforeseen."""
+    from etl.faults import file_fault, log_unexpected, store_fault
+
+    app = ctx.obj
+    where, url = "the store", None
+    if isinstance(app, AppContext):
+        try:
+            where, url = f"the store at {app.safe_url}", app.url
+        except Exception:
+            pass
+    fault = file_fault(exc) if isinstance(exc, OSError) else store_fault(exc, where, url) or file_fault(exc)
+    if fault is not None:
+        click.echo(f"Error: {fault}", err=True)
+        sys.exit(1)
+    path = log_unexpected(exc, ctx.invoked_subcommand or "")
+    where_log = f"; the details are in {path}" if path else " (no log could be written: the disk may be full)"
+    click.echo(f"Error: an unexpected {type(exc).__name__} stopped the command; nothing was half-written"
+               f"{where_log} (they hold no data values: send the file to whoever supports this installation).",
+               err=True)
+    sys.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

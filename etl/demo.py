@@ -487,7 +487,8 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
     echo("Writing and importing benchmark files (EES layout) and the neighbour list ...")
     files = write_benchmark_files(bench_dir, returns)
     import_ees(writer(engine), files, user=DEMO_USER)
-    import_neighbours(writer(engine), write_neighbour_file(bench_dir), user=DEMO_USER, name="harrowdale_neighbours")
+    import_neighbours(writer(engine), write_neighbour_file(bench_dir), user=DEMO_USER, name="harrowdale_neighbours",
+                      known=[a.la_number for a in demo_areas()])  # fictional areas, not in the LA list
     _governance(engine, library)
     engine.dispose()
     return {"returns": loaded, "resubmission": resub.outcome, "benchmark_files": len(files)}

@@ -316,14 +316,38 @@ def database_url(db: str | None = None) -> str:
     return url
 
 
+def _seconds(env: str, default: float) -> float:
+    """A timeout in seconds from the environment, else ``default`` (a value that is not a number is ignored)."""
+    try:
+        value = float(os.environ.get(env, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+BUSY_TIMEOUT = 10.0
+"""Seconds a SQLite writer waits for another to finish before saying the store is busy (OBA_BUSY_TIMEOUT)."""
+CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a PostgreSQL server to accept a connection (OBA_CONNECT_TIMEOUT)."""
+STATEMENT_TIMEOUT = 300.0
+"""Seconds PostgreSQL lets one statement run, a whole import's COPY included (OBA_STATEMENT_TIMEOUT)."""
+
+
 def make_engine(db: str | None = None, **kwargs) -> Engine:
-    """Open the store. SQLite gets WAL, foreign keys on and a busy timeout so concurrent loads wait, not fail."""
+    """Open the store. SQLite gets WAL, foreign keys on and a busy timeout so concurrent loads wait, not fail.
+
+    Timeouts bound every wait: a busy SQLite store (OBA_BUSY_TIMEOUT, 10 s), a PostgreSQL server that does not
+    accept (OBA_CONNECT_TIMEOUT, 5 s) or a statement that does not finish (OBA_STATEMENT_TIMEOUT, 300 s). Error
+    messages never carry the statement's parameters (which are data).
+    """
     url = database_url(db)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+            Path(path.split("?", 1)[0].removeprefix("file:")).parent.mkdir(parents=True, exist_ok=True)
+        busy = _seconds("OBA_BUSY_TIMEOUT", BUSY_TIMEOUT)
+        engine = create_engine(url, connect_args={"timeout": busy}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -331,8 +355,8 @@ def make_engine(db: str | None = None, **kwargs) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            if path and path != ":memory:":
+            cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
+            if path and path != ":memory:" and "mode=ro" not in path:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
@@ -345,6 +369,17 @@ def make_engine(db: str | None = None, **kwargs) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
+    if url.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        options = parsed.query.get("options", "")
+        options = options if isinstance(options, str) else " ".join(options)
+        statement_ms = int(_seconds("OBA_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT) * 1000)
+        connect_args = {"connect_timeout": max(1, round(_seconds("OBA_CONNECT_TIMEOUT", CONNECT_TIMEOUT))),
+                        "options": f"{options} -c statement_timeout={statement_ms}".strip()}
+        connect_args.update(kwargs.pop("connect_args", {}))
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -432,7 +432,8 @@ def test_a_too_large_file_is_refused_before_reading(tmp_path, monkeypatch):
     with pytest.raises(BenchmarkFileError) as info:
         read_ees(path)
     assert str(info.value) == (f"big.csv: is 0.0 MB; files over 0 MB are not imported (expected {E}, which is a "
-                               "few MB: check it is the right file)")
+                               "few MB: check it is the right file; if it is, split it, for example by year, keeping "
+                               "the header line in each part, and import the parts together)")
 
 
 def test_several_bad_files_are_all_reported(tmp_path):

@@ -264,3 +264,41 @@ def test_an_indicator_with_no_values_yet(app, serve_view, library, board):
     page = render(app, "/indicator/cpp_rate")
     assert "There are no values of Child protection plan rate to chart yet" in page
     assert "not returned" in page
+
+
+def test_the_benchmarking_section_names_the_neighbour_set_and_its_date(app, serve_view, library, board):
+    import datetime as dt
+
+    ds = sample_dataset(library, board)
+    nb = pd.DataFrame({"area_code": ds.area_code, "neighbour_code": NEIGHBOURS, "rank": range(1, 11)})
+    nb.attrs = {"set": "statistical_neighbours_may2025", "set_file": "statistical_neighbours_may2025_long.csv",
+                "set_imported_at": dt.datetime(2026, 11, 3, 9, 30), "set_named": False}
+    serve_view(View(ds, board, library, "test", neighbours=nb))
+    text = render(app, "/indicator/rereferral_rate")
+    assert ("Statistical neighbours: set statistical_neighbours_may2025 from statistical_neighbours_may2025_long.csv, "
+            "imported 3 November 2026 (the newest imported; the board file names none).") in text
+    nb.attrs["set_named"] = True
+    serve_view(View(ds, board, library, "test2", neighbours=nb))
+    assert "imported 3 November 2026 (named by the board file)." in render(app, "/indicator/rereferral_rate")
+    # Without a set's description (or without neighbours) there is no line.
+    serve_view(_view(library, board))
+    assert "Statistical neighbours: set" not in render(app, "/indicator/rereferral_rate")
+
+
+def test_the_neighbour_set_travels_from_the_store_to_the_dataset(tmp_path, shared_dfe, library, board):
+    from etl.access import read_neighbours
+    from etl.benchmarks.ees import import_ees
+    from etl.benchmarks.neighbours import import_neighbours
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'oba.sqlite'}")
+    init_store(engine)
+    import_ees(engine, [shared_dfe / "ons_population_0_17_2012_2024.csv"], "analyst")
+    import_neighbours(engine, shared_dfe / "statistical_neighbours_may2025_long.csv", "analyst")
+    mk = board.local_authority.model_copy(update={"name": "Milton Keynes", "la_number": 826,
+                                                  "ons_code": "E06000042"})
+    nb = read_neighbours(engine, board.model_copy(update={"local_authority": mk, "neighbour_set": None}))
+    assert len(nb) == 10
+    assert (nb.attrs["set"], nb.attrs["set_file"], nb.attrs["set_named"]) == (
+        "statistical_neighbours_may2025", "statistical_neighbours_may2025_long.csv", False)
+    assert nb.attrs["set_imported_at"] is not None
+    engine.dispose()

@@ -85,18 +85,20 @@ def test_reimport_replaces_the_set_and_a_bad_file_leaves_it_alone(engine, shared
     import_neighbours(engine, shared_dfe / LONG, "analyst")
     before = _stored(engine, "statistical_neighbours_may2025")
     rows = list(csv.reader((shared_dfe / LONG).open()))
-    # A corrected release: Milton Keynes' first two neighbours swap places, and Leeds drops out.
+    # A corrected release: Milton Keynes' first two neighbours swap places, and Wokingham replaces Leeds.
     for row in rows:
         if row[0] == "826" and row[3] in ("1", "2"):
             row[3] = "2" if row[3] == "1" else "1"
-    rows = [r for r in rows if not (r[0] == "826" and r[3] == "10")]
+        if row[0] == "826" and row[3] == "10":
+            row[4:6] = ["872", "Wokingham"]
     fixed = tmp_path / LONG
     with fixed.open("w", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
     r = import_neighbours(engine, fixed, "analyst")
-    assert (r.outcome, r.rows) == ("replaced", 1579)
+    assert (r.outcome, r.rows) == ("replaced", 1580)
     mk = neighbours_of(engine, 826, "statistical_neighbours_may2025")
-    assert mk["neighbour_la_name"].tolist()[:2] == ["Bexley", "Bedford Borough"] and len(mk) == 9
+    assert mk["neighbour_la_name"].tolist()[:2] == ["Bexley", "Bedford Borough"] and len(mk) == 10
+    assert mk["neighbour_la_name"].tolist()[-1] == "Wokingham"
     with engine.connect() as conn:
         files = {n: f for n, f in conn.execute(select(NeighbourSet.__table__.c.name, NeighbourSet.__table__.c.file_name))}
     assert files == {"statistical_neighbours_may2025": LONG, "statistical_neighbours_april2021": OLD}
@@ -123,12 +125,18 @@ def test_reimport_replaces_the_set_and_a_bad_file_leaves_it_alone(engine, shared
 
 def test_a_wide_file_with_fewer_neighbours_and_a_file_of_another_kind(tmp_path):
     wide = tmp_path / "sn_wide.csv"
-    wide.write_text("la_number,la_name,sn1_la_number,sn1_la_name,sn1_closeness,sn2_la_number,sn2_la_name,sn2_closeness\n"
-                    "826,Milton Keynes,822,Bedford Borough,Very Close,,,\n")
+    head = "la_number,la_name,sn1_la_number,sn1_la_name,sn1_closeness,sn2_la_number,sn2_la_name,sn2_closeness\n"
+    wide.write_text(head + "826,Milton Keynes,822,Bedford Borough,Very Close,303,Bexley,Close\n")
     frame, layout = read_neighbours(wide)
     assert layout == "wide"
     assert [tuple(r) for r in frame.itertuples(index=False)] == [
-        (826, "Milton Keynes", 1, 822, "Bedford Borough", "Very close")]
+        (826, "Milton Keynes", 1, 822, "Bedford Borough", "Very close"), (826, "Milton Keynes", 2, 303, "Bexley", "Close")]
+    # A blank neighbour is one fewer than the file's columns: refused.
+    wide.write_text(head + "826,Milton Keynes,822,Bedford Borough,Very Close,,,\n")
+    with pytest.raises(BenchmarkFileError) as info:
+        read_neighbours(wide)
+    assert str(info.value) == ("sn_wide.csv: line 2: Milton Keynes (826) has 1 neighbour; expected 2, one for each "
+                               "sn…_la_number column")
     other = tmp_path / "ees_2025.csv"
     other.write_text("time_period,geographic_level,count\n2025,National,3\n")
     with pytest.raises(BenchmarkFileError) as info:

@@ -156,6 +156,9 @@ def _benchmarking(v: View, ind: Indicator, row: dict | None, period: Quarter) ->
                                            own_period, rank=(row or {}).get("rank"), level=level),
                          f"{v.area_name}{own} and its statistical neighbours{when}", graph_id="benchmark-chart",
                          note=note))
+        if v.neighbour_set_note:
+            out.append(html.P(v.neighbour_set_note, className="neighbour-set small text-muted",
+                              id="neighbour-set"))
     else:
         out.append(notice("The statistical neighbours are not known (import a neighbour list with "
                           "`oba neighbours import`), so the ranked chart cannot be drawn.", "light"))

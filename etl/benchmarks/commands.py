@@ -8,7 +8,7 @@ import click
 
 from etl.benchmarks.csvfile import BenchmarkFileError, FilesError
 from etl.context import AppContext
-from etl.errors import InputFileError
+from etl.errors import InputFileError, OBAError
 
 
 def _n(count: int, word: str) -> str:
@@ -33,24 +33,49 @@ def benchmarks_group() -> None:
 @benchmarks_group.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
 @click.option("--dry-run", is_flag=True, help="Check the files and say what would change, storing nothing.")
+@click.option("--accept-column-changes", is_flag=True,
+              help="Import a release whose columns changed kind (measure/filter) or whose filters changed.")
 @click.pass_obj
-def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool) -> None:
+def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool, accept_column_changes: bool) -> None:
     """Import EES CSV files (and ONS populations in the same layout) as published.
 
     Each FILE is one EES table for England, regions and local authorities; its dataset is the file name
     without the year range (ees_cin_b1_children_in_need_2013_2025.csv -> ees_cin_b1_children_in_need).
     An EES NAME.meta.csv beside NAME.csv says which columns are filters and which are measures.
     Importing a file again changes nothing; a newer release updates the values that changed and records
-    each change. If any file has a problem, nothing is imported.
+    each change. If any file has a problem, nothing is imported. A release whose columns change kind
+    (a measure read as a filter) or whose filters change is refused unless --accept-column-changes.
     """
-    from etl.benchmarks.ees import import_ees
+    from etl.benchmarks.ees import PartialImport, import_ees
 
     _unmatched_patterns(files, "`oba benchmarks import --help` lists which files and where to download them")
     engine = app.engine()
     try:
-        results = import_ees(engine, list(files), app.user, dry_run=dry_run)
+        results = import_ees(engine, list(files), app.user, dry_run=dry_run,
+                             accept_column_changes=accept_column_changes)
     except (BenchmarkFileError, FilesError) as exc:
         raise InputFileError(f"{exc}\nNothing was imported; the store is unchanged.") from exc
+    except PartialImport as exc:
+        _echo_results(exc.results, dry_run)
+        raise _fault(app, exc.cause, f"{exc.failed}: ", exc.summary()) from exc.cause
+    _echo_results(results, dry_run)
+    if dry_run:
+        click.echo("Dry run: nothing was stored.")
+
+
+def _fault(app: AppContext, cause: Exception, prefix: str, summary: str) -> OBAError:
+    """The error to show for a fault that stopped a multi-file import: what happened, then the summary."""
+    from etl.faults import file_fault, log_unexpected, store_fault
+
+    fault = store_fault(cause, f"the store at {app.safe_url}", app.url) or file_fault(cause)
+    if fault is None:
+        path = log_unexpected(cause, "benchmarks import")
+        where = f"the details are in {path} (no data values)" if path else "no log could be written"
+        return OBAError(f"{prefix}an unexpected {type(cause).__name__} stopped the import; {where}.\n{summary}")
+    return OBAError(f"{prefix}{fault}\n{summary}")
+
+
+def _echo_results(results, dry_run: bool) -> None:
     would = "would be " if dry_run else ""
     for r in results:
         years = _years(r.first_period, r.last_period)
@@ -69,8 +94,8 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool) -
             click.echo(f"  skipped {sum(r.skipped.values()):,} rows at other geographic levels ({levels}).")
         if r.kept:
             click.echo(f"  kept {r.kept:,} stored values of {r.dataset} that this file does not have.")
-    if dry_run:
-        click.echo("Dry run: nothing was stored.")
+        for w in r.warnings:
+            click.echo(f"Warning: {r.file}: {w}", err=True)
 
 
 def _unmatched_patterns(files, where: str) -> None:

@@ -13,10 +13,14 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from etl.errors import InputFileError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
-"""Files larger than this are refused: one EES table for every LA over a decade is a few MB."""
+"""Files larger than this are refused: one EES table for every LA over a decade is a few MB; the largest EES
+files (every LA by several filters over many years) approach it. Above it, the message says to split the file
+(for example by year) or to download only the rows needed from EES's table tool."""
 
 MAX_PROBLEMS = 20
 """At most this many problems are listed per file; the rest are counted."""
@@ -109,6 +113,9 @@ class CsvTable:
     rows: list[list[str]]
     lines: list[int]
     columns: dict[str, int] = field(default_factory=dict)
+    frame: pd.DataFrame | None = None
+    """Set by ``read_csv_frame``'s columnar path: every cell as stripped text (pyarrow strings), indexed by line;
+    ``rows`` and ``lines`` are then empty."""
 
     @property
     def name(self) -> str:
@@ -149,7 +156,9 @@ def read_csv_table(path: Path | str, what: str) -> CsvTable:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         problems.fail(f"is {size / 1024 / 1024:.1f} MB; files over {MAX_FILE_BYTES / 1024 / 1024:.0f} MB are "
-                      f"not imported (expected {what}, which is a few MB: check it is the right file)")
+                      f"not imported (expected {what}, which is a few MB: check it is the right file; if it is, "
+                      "split it, for example by year, keeping the header line in each part, and import the "
+                      "parts together)")
     data = path.read_bytes()
     if not data.strip():
         problems.fail(f"is empty; expected {what}")
@@ -206,3 +215,80 @@ def read_csv_table(path: Path | str, what: str) -> CsvTable:
             columns[name] = i
     problems.raise_if_any()
     return CsvTable(path, hashlib.sha256(data).hexdigest(), header, rows, lines, columns)
+
+
+CHUNK = 8 * 1024 * 1024
+
+
+def read_csv_frame(path: Path | str, what: str) -> CsvTable:
+    """Read ``path`` like ``read_csv_table``, but columnar (pyarrow) and in bounded memory: ``CsvTable.frame``.
+
+    The file is scanned once in chunks (its SHA-256, NUL bytes, UTF-8, line count) and parsed by pyarrow's CSV
+    reader into string columns. Anything unusual — a problem to report with its line, quoted line breaks,
+    blank lines, unnamed columns — is handed to ``read_csv_table``, which reads the file as text and names
+    every problem exactly; so the messages are the same either way.
+    """
+    import codecs
+
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES or path.stat().st_size == 0:
+        return read_csv_table(path, what)
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines, head, last = 0, b"", b""
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                if not head:
+                    head = chunk[:4096]
+                digest.update(chunk)
+                if b"\x00" in chunk:
+                    return read_csv_table(path, what)
+                decoder.decode(chunk)
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return read_csv_table(path, what)
+    if any(head.startswith(sig) for sig, _ in _SIGNATURES) or not head.strip():
+        return read_csv_table(path, what)
+    first = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    header = [cell.strip() for cell in next(csv.reader([first]), [])]
+    if not header or "" in header or len(set(header)) != len(header) or "\n" not in head.decode(
+            "utf-8", errors="replace"):
+        return read_csv_table(path, what)
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=16 * 1024 * 1024),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 null_values=[]))
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return read_csv_table(path, what)
+    n = table.num_rows
+    # Every record on one line, none blank: then row i is line i + 2, and the line count says so.
+    if n == 0 or newlines != n + (1 if last == b"\n" else 0):
+        return read_csv_table(path, what)
+    columns = [table.column(i) for i in range(len(names))]
+    del table
+    for i, col in enumerate(columns):  # one column at a time, so only one copy exists at once
+        columns[i] = pc.utf8_trim_whitespace(col)
+        del col
+    blank = None
+    for col in columns:
+        empty = pc.equal(col, "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    if pc.any(blank).as_py():
+        return read_csv_table(path, what)
+    frame = pa.table(columns, names=header).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame.index = pd.RangeIndex(2, n + 2, name="line")
+    del columns
+    return CsvTable(path, digest.hexdigest(), header, [], [], {name: i for i, name in enumerate(header)}, frame)

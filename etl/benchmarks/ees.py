@@ -13,22 +13,25 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from etl import audit
 from etl.benchmarks.csvfile import (
+    MAX_PROBLEMS,
     BenchmarkFileError,
     CsvTable,
     FilesError,
+    Problem,
     ProblemList,
     quote,
+    read_csv_frame,
     read_csv_table,
 )
 from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, lock_for, utcnow, writer
@@ -119,29 +122,95 @@ class ImportResult:
     release_id: int | None = None
     sha256: str = ""
     dry_run: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
 class ParsedFile:
-    """A validated EES file: the wide frame as published and the long values ready to store."""
+    """A validated EES file: the wide frame as published, each stored row's key and each measure's figures.
+
+    ``base`` has one row per stored row (filters, geographic_level, area_code, area_name, la_number,
+    region_code, time_period, time_identifier); ``cells[measure]`` is (values as float64, notes) for those rows.
+    The long form (one row per measure x row) is made one measure at a time, so memory stays bounded.
+    """
 
     table: CsvTable
     dataset: str
     frame: pd.DataFrame
     filters: list[str]
     measures: list[str]
-    values: pd.DataFrame
+    base: pd.DataFrame
+    cells: dict[str, tuple[np.ndarray, pd.Series]]
     areas: dict[str, dict]
     rows: int
     skipped: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+    decided_by: dict[str, str] = field(default_factory=dict)  # column: "metadata" or "rule"
+
+    def measure_values(self, measure: str) -> pd.DataFrame:
+        """The long rows of one measure: ``base`` with measure, value and note."""
+        value, note = self.cells[measure]
+        out = self.base.copy()
+        out.insert(0, "measure", measure)
+        out["value"] = value
+        out["note"] = note.to_numpy(dtype=object, na_value=None)
+        return out
+
+    @property
+    def values(self) -> pd.DataFrame:
+        """Every long row at once (small files and tests; the importer goes measure by measure)."""
+        return pd.concat([self.measure_values(m) for m in self.measures], ignore_index=True)
 
 
 def _is_number(text: str) -> bool:
     return bool(_NUMBER.fullmatch(text) or _NUMBER_WITH_COMMAS.fullmatch(text))
 
 
-def _looks_like_measure(values: Iterable[str]) -> bool:
-    return all(_is_number(v) or v.lower() in GSS_SYMBOLS for v in values if v)
+STRAY_SHARE = 0.01
+"""A column is still a measure when at most this share of its non-blank cells (and at least one) is text."""
+
+MEASURE_SHARE = 0.9
+"""... and at least this share of its non-blank cells is numbers or GSS symbols."""
+
+MAX_WARNINGS = 20
+"""At most this many stray text cells are listed per file; the rest are counted."""
+
+
+def _per_value(values: pd.Series, fn) -> np.ndarray:
+    """``fn`` applied to each distinct value of a text column, spread back over the rows (columns of published
+    files repeat their values: far fewer distinct values than rows)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    results = np.array([fn(u) for u in list(uniques)], dtype=object)
+    return results[codes] if len(results) else np.empty(0, dtype=object)
+
+
+def _is_number_or_symbol(text) -> bool:
+    return text is None or text == "" or _is_number(text) or text.lower() in GSS_SYMBOLS
+
+
+def _text_cells(values: pd.Series) -> tuple[pd.Series, int]:
+    """The non-blank cells of a column that are neither numbers nor GSS symbols, and how many are non-blank."""
+    ok = _per_value(values, _is_number_or_symbol).astype(bool)
+    nonblank = int((values != "").fillna(False).to_numpy(bool).sum())
+    return values[~ok], nonblank
+
+
+def column_kind(values: pd.Series) -> str:
+    """"measure" or "filter" for a column with no metadata, by a rule a stray text cell cannot flip.
+
+    A measure: at least 90% of its non-blank cells are numbers or GSS symbols and at most 1% of them (at least
+    one cell allowed) are other text, none of which is "Total" (EES filters always have a Total). Anything else
+    is a filter. A column with no non-blank cell is a measure (every figure blank).
+    """
+    text, nonblank = _text_cells(values)
+    if not len(text):
+        return "measure"
+    if (text.str.strip().str.lower() == "total").any():
+        return "filter"
+    allowed = max(1, math.floor(nonblank * STRAY_SHARE))
+    if len(text) <= allowed and nonblank - len(text) >= MEASURE_SHARE * nonblank:
+        return "measure"
+    return "filter"
 
 
 def _parse_cell(text: str) -> tuple[float | None, str | None]:
@@ -155,12 +224,55 @@ def _parse_cell(text: str) -> tuple[float | None, str | None]:
     return None, text
 
 
+# EES time identifiers (EES data standards) by the form their time_period takes: six digits (202425) for
+# academic, financial and tax years and their parts, four (2025) for calendar and reporting years, months and
+# weeks. Quarters and ranges of quarters ("Financial year Q1-Q2") follow their year. Identifiers not listed
+# here are accepted with either form, as published.
+_SIX_DIGIT_TIME = re.compile(r"(academic|financial|tax) year\b.*|(autumn|spring|summer)( and (spring|summer))? term"
+                             r"|(five|six) half terms|part [12] \(.*\)", re.IGNORECASE)
+_FOUR_DIGIT_TIME = re.compile(r"(calendar|reporting) year\b.*|(january|february|march|april|may|june|july|august"
+                              r"|september|october|november|december)|week \d{1,2}", re.IGNORECASE)
+
+
 def _valid_time_period(text: str) -> bool:
     if not _TIME_PERIOD.fullmatch(text):
         return False
     if len(text) == 6:  # 202425: an academic or financial year, the second year following the first
         return (int(text[:4]) + 1) % 100 == int(text[4:])
     return True
+
+
+def _time_form_problem(period: str, identifier: str) -> str | None:
+    """Why a well-formed time_period does not fit its time_identifier, or None."""
+    if len(period) == 4 and _SIX_DIGIT_TIME.fullmatch(identifier.strip()):
+        return (f"found {quote(period)} with time_identifier {quote(identifier)}; expected a six-digit year such "
+                f"as {period}{(int(period) + 1) % 100:02d} ({period}/{(int(period) + 1) % 100:02d})")
+    if len(period) == 6 and _FOUR_DIGIT_TIME.fullmatch(identifier.strip()):
+        return (f"found {quote(period)} with time_identifier {quote(identifier)}; expected a four-digit year such "
+                f"as {period[:4]}")
+    return None
+
+
+def levels_of(frame: pd.DataFrame) -> pd.Series:
+    """Each row's stored level (National, Regional, Local authority), NaN for rows at other levels."""
+    return frame["geographic_level"].str.lower().map(LEVELS)
+
+
+def _stray_text_warnings(frame: pd.DataFrame, measures: list[str], levels: pd.Series) -> list[str]:
+    """A warning for each text cell (neither a number nor a GSS symbol) in a measure column of a stored row."""
+    out: list[str] = []
+    total = 0
+    stored = levels.notna()
+    for m in measures:
+        text, _ = _text_cells(frame.loc[stored, m])
+        total += len(text)
+        for line, value in text.items():
+            if len(out) < MAX_WARNINGS:
+                out.append(f"line {line}, column {m}: found {quote(value)}, which is neither a number nor a GSS "
+                           "symbol; stored as a note with no value (check the figure with the publisher)")
+    if total > MAX_WARNINGS:
+        out.append(f"... and {total - MAX_WARNINGS} more text cells in measure columns, stored as notes")
+    return out
 
 
 def _read_meta(path: Path, data_columns: set[str]) -> dict[str, str]:
@@ -212,22 +324,66 @@ def _header_problems(table: CsvTable, problems: ProblemList) -> None:
                       f"CSV whose header starts {','.join(STANDARD_COLUMNS)}{hint}", 1)
 
 
+def _first_problems(checks: list[tuple[np.ndarray, str | None, object]], lines: np.ndarray,
+                    problems: ProblemList) -> None:
+    """Add the problems of vectorised checks in file order (line, then check order), at most MAX_PROBLEMS.
+
+    Each check is (mask over the rows, column, message or a function of the row position giving it).
+    """
+    found: list[tuple[int, int, int, str | None, object]] = []
+    total = 0
+    for order, (mask, column, message) in enumerate(checks):
+        where = np.flatnonzero(mask)
+        total += len(where)
+        for pos in where[:MAX_PROBLEMS]:
+            found.append((int(lines[pos]), order, int(pos), column, message))
+    found.sort()
+    room = MAX_PROBLEMS - len(problems.items)
+    for line, _, pos, column, message in found[:max(room, 0)]:
+        problems.add(message(pos) if callable(message) else message, line, column)
+    problems.more += max(0, total - max(room, 0))
+
+
+def _numbers_and_notes(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """A measure column as (values, notes): numbers (with or without thousands commas) as float64, correctly
+    rounded; any other non-blank text kept verbatim as the note; blank is neither."""
+    def parse(text):
+        value, note = _parse_cell(text or "")
+        return (np.nan if value is None else value), note is not None
+
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    parsed = [parse(u) for u in list(uniques)]
+    values = np.array([p[0] for p in parsed], dtype=float)[codes] if parsed else np.empty(0)
+    is_note = np.array([p[1] for p in parsed], dtype=bool)[codes] if parsed else np.empty(0, dtype=bool)
+    notes = cells.astype("string[pyarrow]").where(is_note, None)
+    return values, notes
+
+
 def parse_ees(path: Path | str) -> ParsedFile:
-    """Read and validate one EES file without storing it; raises ``BenchmarkFileError`` listing every problem."""
+    """Read and validate one EES file without storing it; raises ``BenchmarkFileError`` listing every problem.
+
+    Columnar throughout (pyarrow strings, vectorised checks), so a file near the size cap is read in bounded
+    memory and time.
+    """
     path = Path(path)
     what = "an Explore Education Statistics (EES) CSV file"
     if is_meta_file(path):
         ProblemList(path.name).fail(f"is EES metadata, not data; import the data file "
                                     f"{path.name[: -len('.meta.csv')]}.csv (its metadata is read from beside it)")
-    table = read_csv_table(path, what)
+    table = read_csv_frame(path, what)
     problems = ProblemList(table.name)
     dataset = dataset_key(path)
     if len(dataset) > _STRING_LIMITS["dataset"]:
         problems.fail(f"the dataset name {quote(dataset)} is longer than 120 characters; rename the file")
     _header_problems(table, problems)
     col = table.columns
-    frame = pd.DataFrame([[cell.strip() for cell in row] for row in table.rows], columns=table.header,
-                         index=pd.Index(table.lines, name="line"), dtype=object)
+    if table.frame is not None:
+        frame = table.frame
+        frame.columns = table.header
+    else:
+        frame = pd.DataFrame([[cell.strip() for cell in row] for row in table.rows], columns=table.header,
+                             index=pd.Index(table.lines, name="line"), dtype="string[pyarrow]")
+        table.rows = []  # the frame holds them now
 
     # Which columns are filters and which are measures.
     others = [c for c in table.header if c not in GEOGRAPHY_COLUMNS]
@@ -235,11 +391,14 @@ def parse_ees(path: Path | str) -> ParsedFile:
     meta = meta_path(path)
     if meta.exists():
         roles = _read_meta(meta, set(table.header))
+    decided_by = {c: "metadata" for c in roles}
     for c in others:
         if c not in roles:
-            roles[c] = "measure" if _looks_like_measure(frame[c]) else "filter"
+            roles[c] = column_kind(frame[c])
+            decided_by[c] = "rule"
     filters = [c for c in others if roles[c] == "filter"]
     measures = [c for c in others if roles[c] == "measure"]
+    warnings = _stray_text_warnings(frame, measures, levels_of(frame))
     if not measures:
         problems.fail("has no measure columns: every column after the EES time and geography columns holds "
                       "text; expected at least one column of numbers (or GSS symbols such as c, x, z)", 1)
@@ -249,7 +408,7 @@ def parse_ees(path: Path | str) -> ParsedFile:
 
     # Which rows are stored, and where each belongs.
     level_text = frame["geographic_level"]
-    levels = level_text.str.lower().map(LEVELS)
+    levels = levels_of(frame)
     present = set(levels.dropna())
     needed = (REGION_COLUMNS if REGIONAL in present or LOCAL_AUTHORITY in present else []) + (
         LA_COLUMNS if LOCAL_AUTHORITY in present else [])
@@ -258,125 +417,178 @@ def parse_ees(path: Path | str) -> ParsedFile:
         problems.fail(f"missing the EES column(s) {', '.join(missing)}, needed for its "
                       f"{'Local authority' if LOCAL_AUTHORITY in present else 'Regional'} rows; expected an "
                       f"Explore Education Statistics CSV whose header starts {','.join(STANDARD_COLUMNS)}", 1)
-    skipped = Counter(level_text[levels.isna() & (level_text != "")])
-    for line in frame.index[level_text == ""]:
-        problems.add("is blank; expected National, Regional or Local authority", line, "geographic_level")
-    stored = frame[levels.notna()]
+    other_level = levels.isna() & (level_text != "")
+    skipped = Counter(level_text[other_level].value_counts().to_dict()) if other_level.any() else Counter()
+    skipped = Counter({str(k): int(v) for k, v in skipped.items()})
+    _first_problems([((level_text == "").fillna(True).to_numpy(bool), "geographic_level",
+                      "is blank; expected National, Regional or Local authority")], frame.index.to_numpy(), problems)
+    stored_mask = levels.notna().to_numpy(bool)
+    stored = frame if stored_mask.all() else frame[stored_mask]
     if stored.empty and not problems:
         found = ", ".join(sorted(skipped)) or "none"
         problems.fail(f"has no National, Regional or Local authority rows (found {found}); expected an EES file "
                       "with data for England, regions or local authorities", None, "geographic_level")
 
     def get(name: str) -> pd.Series:
-        return stored[name] if name in stored.columns else pd.Series("", index=stored.index, dtype=object)
+        if name in stored.columns:
+            return stored[name]
+        return pd.Series("", index=stored.index, dtype="string[pyarrow]")
 
-    stored_levels = levels[levels.notna()]
-    region_code = get("region_code").where(get("region_code") != "", None)
-    region_name = get("region_name").where(get("region_name") != "", None)
-    geo = {c: list(get(c)) for c in ("country_code", "country_name", "region_code", "region_name", "old_la_code",
-                                      "new_la_code", "la_name")}
-    code_cols = {NATIONAL: ("country_code", "country_name", "E92000001"),
-                 REGIONAL: ("region_code", "region_name", "E12000008"),
-                 LOCAL_AUTHORITY: ("new_la_code", "la_name", "E06000042")}
-    codes: list[str] = []
-    names: list[str] = []
-    numbers: list[int | None] = []
-    for i, (line, level, tp, ti) in enumerate(zip(stored.index, stored_levels, stored["time_period"],
-                                                  stored["time_identifier"], strict=True)):
-        if not _valid_time_period(tp):
-            problems.add(f"found {quote(tp)}; expected a year such as 2025, or 202425 for an academic or "
-                         "financial year", line, "time_period")
-        if not ti:
-            problems.add("is blank; expected a time identifier such as 'Reporting year' or 'Academic year'",
-                         line, "time_identifier")
-        elif len(ti) > _STRING_LIMITS["time_identifier"]:
-            problems.add(f"found {quote(ti)}, longer than {_STRING_LIMITS['time_identifier']} characters",
-                         line, "time_identifier")
-        code_col, name_col, example = code_cols[level]
-        code, name, number = geo[code_col][i], geo[name_col][i], None
-        if level == LOCAL_AUTHORITY:
-            old = geo["old_la_code"][i]
-            if old.isdigit():
-                number = int(old)
-            elif old:
-                problems.add(f"found {quote(old)}; expected DfE's 3-digit local authority number such as 826",
-                             line, "old_la_code")
-            if code.lower() in GSS_SYMBOLS and number is not None:
-                code = f"LA{number}"  # a former LA published with 'x' for its ONS code: keyed by its number
-        if not code:
-            problems.add(f"is blank on a {level} row; expected the area's ONS code, such as {example}",
-                         line, code_col)
-        elif len(code) > _STRING_LIMITS["area_code"]:
-            problems.add(f"found {quote(code)}; expected an ONS code of at most 12 characters", line, code_col)
-        if not name:
-            problems.add(f"is blank on a {level} row; expected the area's name", line, name_col)
-        elif len(name) > _STRING_LIMITS["area_name"]:
-            problems.add(f"found a name longer than {_STRING_LIMITS['area_name']} characters", line, name_col)
-        codes.append(code)
-        names.append(name)
-        numbers.append(number)
-    area_code = pd.Series(codes, index=stored.index, dtype=object)
-    area_name = pd.Series(names, index=stored.index, dtype=object)
-    la_number = pd.Series(numbers, index=stored.index, dtype=object)
+    lines = stored.index.to_numpy()
+    stored_levels = levels[stored_mask].astype(object)
+    lv = stored_levels.to_numpy(dtype=object)
+    is_nat, is_reg, is_la = lv == NATIONAL, lv == REGIONAL, lv == LOCAL_AUTHORITY
+
+    # Time: a year or an academic/financial year whose form fits its identifier.
+    tp, ti = get("time_period"), get("time_identifier")
+    tp_ok = tp.str.fullmatch(_TIME_PERIOD.pattern).fillna(False).to_numpy(bool)
+    six = tp_ok & (tp.str.len() == 6).fillna(False).to_numpy(bool)
+    if six.any():
+        first = pd.to_numeric(tp.str.slice(0, 4).where(six, "0"), errors="coerce").to_numpy()
+        second = pd.to_numeric(tp.str.slice(4, 6).where(six, "1"), errors="coerce").to_numpy()
+        tp_ok &= ~(six & ((first + 1) % 100 != second))
+    ti_blank = (ti == "").fillna(True).to_numpy(bool)
+    ti_long = (ti.str.len() > _STRING_LIMITS["time_identifier"]).fillna(False).to_numpy(bool)
+    ti_codes, ti_uniques = pd.factorize(ti, use_na_sentinel=False)  # a handful of distinct identifiers
+    bad_form = np.array([[_time_form_problem("2024", u or "") is not None,
+                          _time_form_problem("202425", u or "") is not None] for u in list(ti_uniques)],
+                        dtype=bool).reshape(-1, 2)
+    form_bad = tp_ok & ~ti_blank & (bad_form[ti_codes, six.astype(int)] if len(ti_codes) else six)
+
+    # Areas: England by country_code, regions by region_code, LAs by new_la_code with their DfE number.
+    code = get("country_code").where(is_nat, get("region_code").where(is_reg, get("new_la_code")))
+    name = get("country_name").where(is_nat, get("region_name").where(is_reg, get("la_name")))
+    old = get("old_la_code")
+    old_digits = old.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(bool)
+    bad_old = is_la & ~old_digits & (old != "").fillna(False).to_numpy(bool)
+    la_number = pd.Series(pd.to_numeric(old.where(is_la & old_digits, None), errors="coerce"),
+                          index=stored.index).astype("Int64")
+    symbol_code = is_la & code.str.lower().isin(GSS_SYMBOLS).fillna(False).to_numpy(bool) & la_number.notna() \
+        .to_numpy(bool)
+    if symbol_code.any():  # a former LA published with 'x' for its ONS code: keyed by its number
+        code = code.where(~symbol_code, "LA" + la_number.astype("string[pyarrow]").fillna(""))
+    code_blank = (code == "").fillna(True).to_numpy(bool)
+    code_long = (code.str.len() > _STRING_LIMITS["area_code"]).fillna(False).to_numpy(bool)
+    name_blank = (name == "").fillna(True).to_numpy(bool)
+    name_long = (name.str.len() > _STRING_LIMITS["area_name"]).fillna(False).to_numpy(bool)
+    code_col = np.where(is_nat, "country_code", np.where(is_reg, "region_code", "new_la_code"))
+    name_col = np.where(is_nat, "country_name", np.where(is_reg, "region_name", "la_name"))
+    examples = {NATIONAL: "E92000001", REGIONAL: "E12000008", LOCAL_AUTHORITY: "E06000042"}
+
+    def by_column(mask, columns, message):
+        return [(mask & (columns == c), c, message) for c in np.unique(columns[mask])] if mask.any() else []
+
+    checks: list = [
+        (~tp_ok, "time_period", lambda i: f"found {quote(tp.iloc[i])}; expected a year such as 2025, or 202425 "
+                                          "for an academic or financial year"),
+        (form_bad, "time_period", lambda i: _time_form_problem(tp.iloc[i], ti.iloc[i])),
+        (ti_blank, "time_identifier", "is blank; expected a time identifier such as 'Reporting year' or "
+                                      "'Academic year'"),
+        (ti_long & ~ti_blank, "time_identifier", lambda i: f"found {quote(ti.iloc[i])}, longer than "
+                                                           f"{_STRING_LIMITS['time_identifier']} characters"),
+        (bad_old, "old_la_code", lambda i: f"found {quote(old.iloc[i])}; expected DfE's 3-digit local authority "
+                                           "number such as 826"),
+    ]
+    checks += by_column(code_blank, code_col, lambda i: f"is blank on a {lv[i]} row; expected the area's ONS "
+                                                        f"code, such as {examples[lv[i]]}")
+    checks += by_column(code_long & ~code_blank, code_col, lambda i: f"found {quote(code.iloc[i])}; expected an "
+                                                                     "ONS code of at most 12 characters")
+    checks += by_column(name_blank, name_col, lambda i: f"is blank on a {lv[i]} row; expected the area's name")
+    checks += by_column(name_long & ~name_blank, name_col, lambda i: "found a name longer than "
+                                                                     f"{_STRING_LIMITS['area_name']} characters")
+    # Within a row, the problems read in the order of the checks: time, identifier, LA number, code, name.
+    _first_problems(checks, lines, problems)
 
     # Filters in canonical form: "col=value; col=value", sorted by column.
-    if filters:
-        ordered = sorted(filters)
-        parts = [(c + "=") + stored[c].astype(object) for c in ordered]
-        filter_text = parts[0].str.cat(parts[1:], sep="; ") if len(parts) > 1 else parts[0]
+    if filters:  # joined by pyarrow, column by column: no Python string per cell
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        def column(c):
+            arr = pa.array(stored[c].astype("string[pyarrow]").array)
+            return pc.binary_join_element_wise(pa.scalar(c + "=", type=arr.type), arr,
+                                               pa.scalar("", type=arr.type))
+
+        joined = None
+        for c in sorted(filters):
+            part = column(c)
+            joined = part if joined is None else pc.binary_join_element_wise(
+                joined, part, pa.scalar("; ", type=part.type))
+        filter_text = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([joined]) if isinstance(
+            joined, pa.Array) else joined), index=stored.index)
     else:
-        filter_text = pd.Series("", index=stored.index, dtype=object)
-    for line in filter_text.index[filter_text.str.len() > _STRING_LIMITS["filters"]]:
-        problems.add(f"the filter values together are longer than {_STRING_LIMITS['filters']} characters",
-                     line, ", ".join(filters))
+        filter_text = pd.Series("", index=stored.index, dtype="string[pyarrow]")
+    too_long = (filter_text.str.len() > _STRING_LIMITS["filters"]).fillna(False).to_numpy(bool)
+    _first_problems([(too_long, ", ".join(filters), f"the filter values together are longer than "
+                                                    f"{_STRING_LIMITS['filters']} characters")], lines, problems)
 
     problems.raise_if_any()
 
-    keys = pd.DataFrame({"area_code": area_code, "time_period": stored["time_period"],
-                         "time_identifier": stored["time_identifier"], "filters": filter_text})
-    dupes = keys[keys.duplicated(keep=False)]
+    keys = pd.DataFrame({"area_code": code, "time_period": tp, "time_identifier": ti, "filters": filter_text})
+    dupes = keys[keys.duplicated(keep=False).to_numpy(bool)]
     if not dupes.empty:
         first_line: dict[tuple, int] = {}
-        for line, key in zip(dupes.index, dupes.itertuples(index=False, name=None), strict=True):
+        by_rule = [m for m in measures if decided_by.get(m) == "rule"]
+        for line, key in zip(dupes.index, dupes.astype(object).itertuples(index=False, name=None), strict=True):
             if key in first_line:
+                hint = ""
+                if problems.more == 0 and not problems.items:  # the first repeat: say why rows may repeat
+                    differ = [m for m in by_rule if stored.at[line, m] != stored.at[first_line[key], m]]
+                    if differ:
+                        hint = (f" (if one of the columns {', '.join(differ)} is a filter, such as an age of 5, 6, "
+                                "7, put the file's EES .meta.csv beside it: without one, a column of numbers is "
+                                "read as a measure)")
                 flt = f" and filters {key[3]}" if key[3] else ""
                 problems.add(f"repeats line {first_line[key]}: the same area {key[0]}, time period {key[1]} "
-                             f"({key[2]}){flt}; expected one row for each", line)
+                             f"({key[2]}){flt}; expected one row for each{hint}", int(line))
             else:
-                first_line[key] = line
+                first_line[key] = int(line)
         problems.raise_if_any()
 
-    # The long form: one row per measure × stored row.
-    n, k = len(stored), len(measures)
-    raw = stored[measures].to_numpy(dtype=object).ravel(order="F")
-    parsed = [_parse_cell(v) for v in raw]
-    notes = [note for _, note in parsed]
-    for i, note in enumerate(notes):
-        if note is not None and len(note) > _STRING_LIMITS["note"]:
-            problems.add(f"found {quote(note)}, which is neither a number nor a symbol of at most "
-                         f"{_STRING_LIMITS['note']} characters", int(stored.index[i % n]), measures[i // n])
+    # Each measure's figures: numbers as values, anything else verbatim as the note.
+    cells: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    note_checks = []
+    for m in measures:
+        values, notes = _numbers_and_notes(stored[m])
+        cells[m] = (values, notes)
+        long_note = (notes.str.len() > _STRING_LIMITS["note"]).fillna(False).to_numpy(bool)
+        if long_note.any():
+            note_values = notes.to_numpy(dtype=object)
+            note_checks.append((long_note, m, lambda i, nv=note_values: (
+                f"found {quote(nv[i])}, which is neither a number nor a symbol of at most "
+                f"{_STRING_LIMITS['note']} characters")))
+    _first_problems(note_checks, lines, problems)
     problems.raise_if_any()
-    tp_int = stored["time_period"].astype(int).to_numpy()
-    values = pd.DataFrame({
-        "measure": [m for m in measures for _ in range(n)],
-        "filters": list(filter_text) * k,
-        "geographic_level": list(stored_levels) * k,
-        "area_code": list(area_code) * k,
-        "area_name": list(area_name) * k,
-        "la_number": list(la_number) * k,
-        "region_code": list(region_code) * k,
-        "time_period": list(tp_int) * k,
-        "time_identifier": list(stored["time_identifier"]) * k,
-        "value": [v for v, _ in parsed],
-        "note": notes,
+
+    tp_int = tp.astype("int64").to_numpy()
+    region_code = get("region_code").where(get("region_code") != "", None)
+    region_name = get("region_name").where(get("region_name") != "", None)
+    # Kept as pyarrow strings (not a Python object per cell): made into Python values a batch at a time.
+    def arrow(series: pd.Series) -> pd.Series:
+        return pd.Series(series.astype("string[pyarrow]").array, index=pd.RangeIndex(len(series)))
+
+    base = pd.DataFrame({
+        "filters": arrow(filter_text),
+        "geographic_level": pd.Series(lv, dtype=object),
+        "area_code": arrow(code),
+        "area_name": arrow(name),
+        "la_number": pd.Series(la_number.array, index=pd.RangeIndex(len(la_number))),
+        "region_code": arrow(region_code),
+        "time_period": tp_int,
+        "time_identifier": arrow(ti),
     })
 
     # One Area per code, described by its latest row in the file.
+    last = pd.DataFrame({"code": base["area_code"], "tp": tp_int}).sort_values("tp", kind="stable") \
+        .drop_duplicates("code", keep="last").index.to_numpy()
+    last = np.sort(last)
+    latest = pd.DataFrame({"code": base["area_code"].iloc[last], "tp": tp_int[last],
+                           "level": base["geographic_level"].iloc[last], "name": base["area_name"].iloc[last],
+                           "la_number": base["la_number"].iloc[last], "region_code": base["region_code"].iloc[last],
+                           "region_name": arrow(region_name).iloc[last]}).astype(object)
+    latest = latest.where(latest.notna(), None)
     areas: dict[str, dict] = {}
-    latest = pd.DataFrame({"code": area_code, "tp": tp_int, "level": stored_levels, "name": area_name,
-                           "la_number": la_number, "region_code": region_code,
-                           "region_name": region_name}).sort_values("tp", kind="stable")
-    for rec in latest.itertuples(index=False):
+    for rec in latest.sort_index().itertuples(index=False):
         number = _none(rec.la_number)
         areas[rec.code] = {
             "code": rec.code, "name": rec.name, "geographic_level": rec.level,
@@ -384,7 +596,14 @@ def parse_ees(path: Path | str) -> ParsedFile:
             "region_code": _none(rec.region_code) if rec.level != NATIONAL else None,
             "region_name": _none(rec.region_name) if rec.level != NATIONAL else None,
         }
-    return ParsedFile(table, dataset, frame, filters, measures, values, areas, n, dict(skipped))
+    # In the store's unique-index order once, so every measure is written in that order without a sort each.
+    order = base.sort_values(["filters", "area_code", "time_period", "time_identifier"], kind="stable") \
+        .index.to_numpy()
+    if not (order[1:] > order[:-1]).all():
+        base = base.take(order).reset_index(drop=True)
+        cells = {m: (v[order], n.iloc[order].reset_index(drop=True)) for m, (v, n) in cells.items()}
+    return ParsedFile(table, dataset, frame, filters, measures, base, cells, areas, len(stored), dict(skipped),
+                      warnings, decided_by)
 
 
 def read_ees(path: Path | str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -442,25 +661,60 @@ def _upsert_areas(conn: Connection, areas: dict[str, dict]) -> int:
     return len(todo)
 
 
-def _bulk_insert(conn: Connection, table, names: list[str], columns: list[list]) -> None:
-    """Insert many rows at once: COPY on PostgreSQL (psycopg), executemany elsewhere."""
-    rows = zip(*columns, strict=True)
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        finally:
-            cursor.close()
-        return
-    conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+_INSERT_COLUMNS = ["measure", "filters", "geographic_level", "area_code", "area_name", "la_number", "region_code",
+                  "time_period", "time_identifier", "value", "note"]
+_NOT_NULL = ["dataset", "measure", "filters", "geographic_level", "area_code", "area_name", "time_identifier"]
+_BATCH = 200_000
 
 
-def _existing_values(conn: Connection, dataset: str) -> pd.DataFrame:
+def _bulk_insert(conn: Connection, dataset: str, release_id: int, rows: pd.DataFrame) -> None:
+    """Insert one measure's new figures in batches: COPY on PostgreSQL (psycopg), executemany of plain tuples
+    on SQLite (streamed, never one dict per row)."""
     t = BenchmarkValue.__table__
-    names = ["id", *_KEY, "value", "note"]
-    rows = conn.execute(select(*(t.c[n] for n in names)).where(t.c.dataset == dataset)).all()
+    names = ["dataset", "release_id", *_INSERT_COLUMNS]
+    # ``ParsedFile`` keeps its rows in the unique index's order, so each insert lands next to the last one.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB of page cache for this connection's indexes
+    for start in range(0, len(rows), _BATCH):
+        part = rows.iloc[start:start + _BATCH]
+        cols = [[dataset] * len(part), [release_id] * len(part)]
+        for c in _INSERT_COLUMNS:
+            if c == "value":
+                values = part[c].to_numpy(dtype=float)
+                cols.append([None if v != v else v for v in values.tolist()])
+            elif c == "time_period":
+                cols.append(part[c].astype("int64").tolist())
+            elif c == "la_number":
+                col = part[c]
+                cols.append([None if missing else int(v) for v, missing in zip(col.astype(object).tolist(),
+                                                                               col.isna().tolist(), strict=True)])
+            else:  # text, None where blank (pandas may hold a blank as NaN)
+                col = part[c]
+                cols.append(col.astype(object).where(col.notna(), None).tolist())
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                with cursor.copy(f"COPY {t.name} ({', '.join(names)}) FROM STDIN") as copy:
+                    for row in zip(*cols, strict=True):
+                        copy.write_row(row)
+            finally:
+                cursor.close()
+        elif conn.dialect.name == "sqlite":
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {t.name} ({', '.join(names)}) VALUES "
+                                   f"({', '.join('?' * len(names))})", zip(*cols, strict=True))
+            finally:
+                cursor.close()
+        else:
+            conn.execute(insert(t), [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)])
+
+
+def _existing_values(conn: Connection, dataset: str, measure: str) -> pd.DataFrame:
+    """One stored measure's figures: id, the key columns, value and note."""
+    t = BenchmarkValue.__table__
+    names = ["id", *_KEY[1:], "value", "note"]
+    rows = conn.execute(select(*(t.c[n] for n in names)).where(t.c.dataset == dataset, t.c.measure == measure)).all()
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
     frame = pd.DataFrame({n: pd.Series(list(c), dtype=object) for n, c in zip(names, columns, strict=True)})
     frame["value"] = frame["value"].astype(float)
@@ -468,27 +722,53 @@ def _existing_values(conn: Connection, dataset: str) -> pd.DataFrame:
     return frame
 
 
-def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> ImportResult:
-    lock_for(conn, "benchmarks")
-    new = parsed.values
-    old = _existing_values(conn, parsed.dataset)
-    had_dataset = not old.empty
+def _diff(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """(rows to add, rows changed with id and old value and note, how many unchanged, how many matched)."""
+    if old.empty:
+        return new, new.iloc[:0], 0, 0
+    new = new.astype({"filters": object, "area_code": object, "time_identifier": object})
     new = new.assign(time_period=new["time_period"].astype("int64"), value=new["value"].astype(float))
-    merged = new.merge(old, on=_KEY, how="left", suffixes=("", "_old"), indicator=True)
+    merged = new.merge(old, on=_KEY[1:], how="left", suffixes=("", "_old"), indicator=True)
     matched = merged[merged["_merge"] == "both"]
     added = merged[merged["_merge"] == "left_only"]
     same = _same_value(matched["value"], matched["value_old"]) & (
         matched["note"].fillna("") == matched["note_old"].fillna(""))
-    changed = matched[~same]
-    kept = len(old) - len(matched)
-    periods = new["time_period"]
+    return added, matched[~same], int(same.sum()), len(matched)
+
+
+def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> ImportResult:
+    lock_for(conn, "benchmarks")
+    t = BenchmarkValue.__table__
+    stored = dict(conn.execute(select(t.c.measure, func.count()).where(t.c.dataset == parsed.dataset)
+                               .group_by(t.c.measure)).all())
+    had_dataset = bool(stored)
+    # The very file of the dataset's latest release: every figure in it is stored as it says (that release set
+    # them, and no release came after), so nothing can differ and the comparison is skipped.
+    r = BenchmarkRelease.__table__
+    latest_sha = conn.execute(select(r.c.sha256).where(r.c.dataset == parsed.dataset)
+                              .order_by(r.c.id.desc()).limit(1)).scalar()
+    same_file = had_dataset and latest_sha == parsed.table.sha256
+    # First pass: what would change, measure by measure, writing nothing.
+    added_n = changed_n = unchanged_n = matched_n = 0
+    if same_file:
+        unchanged_n = matched_n = parsed.rows * len(parsed.measures)
+    for m in ([] if same_file else parsed.measures):
+        if not stored.get(m):
+            added_n += parsed.rows
+            continue
+        added, changed, same, matched = _diff(parsed.measure_values(m), _existing_values(conn, parsed.dataset, m))
+        added_n, changed_n, unchanged_n, matched_n = (added_n + len(added), changed_n + len(changed),
+                                                      unchanged_n + same, matched_n + matched)
+    kept = sum(stored.values()) - matched_n
+    periods = parsed.base["time_period"]
     result = dict(file=parsed.table.name, dataset=parsed.dataset, rows=parsed.rows, measures=tuple(parsed.measures),
-                  added=len(added), changed=len(changed), unchanged=int(same.sum()),
+                  added=added_n, changed=changed_n, unchanged=unchanged_n,
                   filters=tuple(parsed.filters), first_period=int(periods.min()), last_period=int(periods.max()),
-                  kept=kept, skipped=parsed.skipped, sha256=parsed.table.sha256, dry_run=dry_run)
-    if not len(added) and not len(changed):
-        if not dry_run:
-            _upsert_areas(conn, parsed.areas)
+                  kept=kept, skipped=parsed.skipped, sha256=parsed.table.sha256, dry_run=dry_run,
+                  warnings=tuple(parsed.warnings))
+    if not added_n and not changed_n:
+        # Nothing at all is written, not even the areas' names: another dataset may name an area differently
+        # ("Bristol, City of" / "Bristol"), and re-importing must not flip it back.
         return ImportResult(outcome="unchanged", **result)
     outcome = "updated" if had_dataset else "imported"
     if dry_run:
@@ -497,40 +777,101 @@ def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> Im
     now = utcnow()
     release_id = conn.execute(insert(BenchmarkRelease.__table__).values(
         dataset=parsed.dataset, file_name=parsed.table.name, sha256=parsed.table.sha256, imported_at=now,
-        imported_by=user, rows=parsed.rows, values_added=len(added), values_changed=len(changed),
+        imported_by=user, rows=parsed.rows, values_added=added_n, values_changed=changed_n,
     )).inserted_primary_key[0]
     _upsert_areas(conn, parsed.areas)
 
-    if len(added):
-        cols = ["measure", "filters", "geographic_level", "area_code", "area_name", "la_number", "region_code",
-                "time_period", "time_identifier", "value", "note"]
-        columns = {c: [_none(v) for v in added[c].tolist()] for c in cols}
-        columns["time_period"] = [int(v) for v in columns["time_period"]]
-        columns["la_number"] = [int(v) if v is not None else None for v in columns["la_number"]]
-        _bulk_insert(conn, BenchmarkValue.__table__, ["dataset", "release_id", *cols],
-                     [[parsed.dataset] * len(added), [release_id] * len(added), *(columns[c] for c in cols)])
-
-    if len(changed):
-        t = BenchmarkValue.__table__
-        updates, changes = [], []
-        for vid, value, note, old_value, old_note in changed[["id", "value", "note", "value_old", "note_old"]] \
-                .itertuples(index=False, name=None):
-            vid = int(vid)
-            value, note, old_value, old_note = _none(value), _none(note), _none(old_value), _none(old_note)
-            updates.append({"b_id": vid, "b_value": value, "b_note": note, "b_release": release_id})
-            changes.append({"value_id": vid, "release_id": release_id, "old_value": old_value,
-                            "old_note": old_note, "new_value": value, "new_note": note, "changed_at": now})
-        conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
-            value=bindparam("b_value"), note=bindparam("b_note"), release_id=bindparam("b_release")), updates)
-        conn.execute(insert(BenchmarkChange.__table__), changes)
+    # Second pass: write, measure by measure.
+    for m in parsed.measures:
+        new = parsed.measure_values(m)
+        if stored.get(m):
+            added, changed, _, _ = _diff(new, _existing_values(conn, parsed.dataset, m))
+        else:
+            added, changed = new, new.iloc[:0]
+        if len(added):
+            _bulk_insert(conn, parsed.dataset, release_id, added)
+        if len(changed):
+            updates, changes = [], []
+            for vid, value, note, old_value, old_note in changed[["id", "value", "note", "value_old", "note_old"]] \
+                    .itertuples(index=False, name=None):
+                vid = int(vid)
+                value, note, old_value, old_note = _none(value), _none(note), _none(old_value), _none(old_note)
+                updates.append({"b_id": vid, "b_value": value, "b_note": note, "b_release": release_id})
+                changes.append({"value_id": vid, "release_id": release_id, "old_value": old_value,
+                                "old_note": old_note, "new_value": value, "new_note": note, "changed_at": now})
+            conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
+                value=bindparam("b_value"), note=bindparam("b_note"), release_id=bindparam("b_release")), updates)
+            conn.execute(insert(BenchmarkChange.__table__), changes)
     audit.record(conn, "benchmarks.import", parsed.dataset,
                  after={"file": parsed.table.name, "sha256": parsed.table.sha256, "release": release_id,
-                        "added": len(added), "changed": len(changed), "outcome": outcome})
+                        "added": added_n, "changed": changed_n, "outcome": outcome})
     return ImportResult(outcome=outcome, release_id=release_id, **result)
 
 
+_FILTER_NAME = re.compile(r"(?:^|; )([^=;]+)=")
+
+
+def stored_columns(conn: Connection, dataset: str) -> tuple[set[str], set[str]] | None:
+    """(measure columns, filter columns) of a stored dataset, or None when it is not stored.
+
+    The measures are every measure stored for the dataset; the filter columns are those of its latest release
+    (a release confirmed with new filters replaces the set).
+    """
+    v, r = BenchmarkValue.__table__, BenchmarkRelease.__table__
+    measures = {row[0] for row in conn.execute(select(v.c.measure).where(v.c.dataset == dataset).distinct())}
+    if not measures:
+        return None
+    latest = conn.execute(select(r.c.id).where(r.c.dataset == dataset, r.c.id.in_(
+        select(v.c.release_id).where(v.c.dataset == dataset).distinct())).order_by(r.c.id.desc()).limit(1)).scalar()
+    filters: set[str] = set()
+    for (text,) in conn.execute(select(v.c.filters).where(v.c.dataset == dataset, v.c.release_id == latest)
+                                .distinct()):
+        filters |= {name.strip() for name in _FILTER_NAME.findall(text or "")}
+    return measures, filters
+
+
+def _text_evidence(parsed: ParsedFile, column: str) -> str:
+    """Why a column without metadata was read as a filter: how many text cells and the first of them."""
+    stored = levels_of(parsed.frame).notna()
+    text, nonblank = _text_cells(parsed.frame.loc[stored, column])
+    if not len(text):
+        return ""
+    first_line, first = next(iter(text.items()))
+    return (f" ({len(text):,} of its {nonblank:,} cells are text, first at line {first_line}: {quote(first)}"
+            f"{'; the metadata file says so' if parsed.decided_by.get(column) == 'metadata' else ''})")
+
+
+def shape_change(parsed: ParsedFile, stored: tuple[set[str], set[str]] | None) -> str | None:
+    """What would change in the kind of a dataset's columns or its set of filters, or None."""
+    if stored is None:
+        return None
+    old_measures, old_filters = stored
+    new_filters = set(parsed.filters)
+    parts = []
+    for c in parsed.filters:
+        if c in old_measures:
+            parts.append(f"column {c} was a measure and would now be a filter{_text_evidence(parsed, c)}")
+    for c in parsed.measures:
+        if c in old_filters:
+            parts.append(f"column {c} was a filter and would now be a measure")
+    if new_filters != old_filters and not parts:
+        gone, added = sorted(old_filters - new_filters), sorted(new_filters - old_filters)
+        what = []
+        if added:
+            what.append(f"new filter column(s) {', '.join(added)}")
+        if gone:
+            what.append(f"no longer filter column(s) {', '.join(gone)}")
+        parts.append(f"the filters would change: {' and '.join(what)} (stored: {', '.join(sorted(old_filters)) or 'none'})")
+    if not parts:
+        return None
+    return (f"the columns of dataset {parsed.dataset} differ from the release stored: {'; '.join(parts)}. "
+            "If the publisher really changed the table, import it again with --accept-column-changes "
+            "(figures stored under the old columns are kept); if not, correct the file (a stray text cell in "
+            "a column of numbers, or a missing .meta.csv)")
+
+
 def import_ees(engine: Engine, paths: Sequence[Path | str] | Path | str, user: str,
-               dry_run: bool = False) -> list[ImportResult]:
+               dry_run: bool = False, accept_column_changes: bool = False) -> list[ImportResult]:
     """Import EES (or ONS, same layout) CSV files; one transaction per file, results in the order given.
 
     Every file is read and validated first: if any is bad, nothing is stored and ``InputFileError`` says
@@ -550,25 +891,57 @@ def import_ees(engine: Engine, paths: Sequence[Path | str] | Path | str, user: s
             parsed.append(parse_ees(path))
         except BenchmarkFileError as exc:
             errors.append(exc)
+    if not accept_column_changes and parsed:
+        with engine.connect() as conn:
+            for p in parsed:
+                why = shape_change(p, stored_columns(conn, p.dataset))
+                if why:
+                    errors.append(BenchmarkFileError(p.table.name, [Problem(why)]))
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise FilesError(errors)
-    results = []
+    results: list[ImportResult] = []
     eng = writer(engine)
-    for p in parsed:
-        with eng.connect() as conn:
-            trans = conn.begin()
-            try:
-                results.append(_store(conn, p, user, dry_run))
-            except BaseException:
-                trans.rollback()
+    for i, p in enumerate(parsed):
+        try:
+            with eng.connect() as conn:
+                trans = conn.begin()
+                try:
+                    result = _store(conn, p, user, dry_run)
+                    if dry_run:
+                        trans.rollback()
+                    else:
+                        trans.commit()  # a full disk can fail here too: the file is then not committed
+                except BaseException:
+                    if trans.is_active:
+                        trans.rollback()
+                    raise
+            results.append(result)
+        except Exception as exc:
+            if len(parsed) == 1:
                 raise
-            if dry_run:
-                trans.rollback()
-            else:
-                trans.commit()
+            raise PartialImport(results, p.table.name, [q.table.name for q in parsed[i + 1:]], exc) from exc
     return results
+
+
+class PartialImport(Exception):
+    """Storing one of several files failed (a fault of the store or the disk): which were committed, which not.
+
+    Each file is its own transaction: ``results`` are committed and stay; ``failed`` was rolled back whole and
+    ``not_attempted`` were not started. ``cause`` is the fault.
+    """
+
+    def __init__(self, results: list[ImportResult], failed: str, not_attempted: list[str], cause: Exception):
+        self.results, self.failed, self.not_attempted, self.cause = results, failed, not_attempted, cause
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        done = ", ".join(r.file for r in self.results) or "none"
+        lines = [f"Committed before the fault: {done}.",
+                 f"Not committed: {', '.join([self.failed, *self.not_attempted])} (rolled back whole: "
+                 "import them again once the fault is fixed; files already committed will say unchanged)."]
+        return "\n".join(lines)
 
 
 def meta_data_path(meta: Path | str) -> Path:

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 
 from etl.benchmarks.csvfile import quote
 from etl.errors import OBAError
+from etl.faults import file_fault
+from etl.safe_cells import escape_cell
 from etl.store import BenchmarkRelease, BenchmarkValue
 
 EXPORT_COLUMNS = ["dataset", "source_file", "measure", "filters", "area_code", "area_name", "geographic_level",
@@ -86,11 +88,16 @@ def export_benchmarks(engine: Engine, path: Path | str, dataset: str | None = No
                 rec[8] = rec[8] or ""
                 rec[11] = format_value(rec[11])
                 rec[12] = rec[12] or ""
-                out.writerow(rec)
+                # Text from published files (names, filters, notes) is escaped so a spreadsheet never runs it
+                # as a formula; values are numbers as text, which escape_cell keeps numeric (-2.5 stays -2.5).
+                out.writerow([escape_cell(v) for v in rec])
                 n += 1
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        fault = file_fault(exc, path) if isinstance(exc, OSError) else None
+        if fault is not None:
+            raise fault from exc
         raise
     return n
 

@@ -10,6 +10,8 @@ normalised in case ("Very Close" → "Very close"). Re-importing a set replaces 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from etl import audit
 from etl.benchmarks.csvfile import CsvTable, ProblemList, quote, read_csv_table
 from etl.errors import OBAError
 from etl.store import Area, Neighbour, NeighbourSet, lock_for, utcnow, writer
+from indicators.local_authorities import by_number
 
 LONG_COLUMNS = ["la_number", "la_name", "region_name", "rank", "neighbour_la_number", "neighbour_la_name",
                 "closeness"]
@@ -68,13 +71,25 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def read_neighbours(path: Path | str) -> tuple[pd.DataFrame, str]:
-    """Read and validate a neighbour file: (rows in ``NEIGHBOUR_COLUMNS``, layout "long" or "wide")."""
-    frame, layout, _ = _read(path)
+def read_neighbours(path: Path | str, known: Collection[int] | None = None) -> tuple[pd.DataFrame, str]:
+    """Read and validate a neighbour file: (rows in ``NEIGHBOUR_COLUMNS``, layout "long" or "wide").
+
+    LA numbers are checked against ``known`` (default: the reference list of English local authorities,
+    ``indicators.local_authorities``; the synthetic demo passes its own fictional areas).
+    """
+    frame, layout, _ = _read(path, known)
     return frame, layout
 
 
-def _read(path: Path | str) -> tuple[pd.DataFrame, str, CsvTable]:
+def _is_known(known: Collection[int] | None):
+    if known is None:
+        return lambda n: by_number(n) is not None
+    numbers = set(known)
+    return lambda n: n in numbers
+
+
+def _read(path: Path | str, known: Collection[int] | None = None) -> tuple[pd.DataFrame, str, CsvTable]:
+    is_known = _is_known(known)
     table = read_csv_table(path, _WHAT)
     problems = ProblemList(table.name)
     cols = {name.strip().lower(): i for name, i in table.columns.items()}
@@ -107,6 +122,8 @@ def _read(path: Path | str) -> tuple[pd.DataFrame, str, CsvTable]:
 
     out = []
     seen: dict[tuple[int, int], int] = {}
+    seen_neighbour: dict[tuple[int, int], tuple[int, int]] = {}  # (LA, neighbour) -> (line, rank)
+    first_line: dict[int, tuple[int, str]] = {}  # LA -> (its first line, its name)
     for line, prefix, la, la_name, rank, number, name, closeness in records:
         la_int, rank_int, nb_int = _int(la), _int(rank), _int(number)
         rank_col = "rank" if layout == "long" else None
@@ -133,28 +150,82 @@ def _read(path: Path | str) -> tuple[pd.DataFrame, str, CsvTable]:
             if len(value.strip()) > limit:
                 problems.add(f"is longer than {limit} characters", line, label)
                 ok = False
+        if la_int is not None and not is_known(la_int):
+            problems.add(f"found {la_int}, which is not the DfE number of an English local authority; expected a "
+                         "number from DfE's LA list (such as 826 for Milton Keynes)", line, "la_number")
+            ok = False
+        if nb_int is not None and not is_known(nb_int):
+            problems.add(f"found {nb_int}, which is not the DfE number of an English local authority; expected a "
+                         "number from DfE's LA list (such as 826 for Milton Keynes)", line, nb_col)
+            ok = False
         if not ok:
+            continue
+        first_line.setdefault(la_int, (line, la_name.strip()))
+        if nb_int == la_int:
+            problems.add(f"gives {la_name.strip()} ({la_int}) as its own neighbour at rank {rank_int}; expected "
+                         "other authorities only", line, nb_col)
             continue
         key = (la_int, rank_int)
         if key in seen:
             problems.add(f"repeats LA {la_int} rank {rank_int} from line {seen[key]}; expected each rank once "
                          "per LA", line)
             continue
+        pair = (la_int, nb_int)
+        if pair in seen_neighbour:
+            at, at_rank = seen_neighbour[pair]
+            problems.add(f"gives {name.strip()} ({nb_int}) as a neighbour of LA {la_int} at rank {rank_int} and "
+                         f"at rank {at_rank} (line {at}); expected each neighbour once per LA", line, nb_col)
+            continue
         seen[key] = line
+        seen_neighbour[pair] = (line, rank_int)
         out.append((la_int, la_name.strip(), rank_int, nb_int, name.strip(), normalise_closeness(closeness)))
+    if not problems:
+        _check_ranks(out, first_line, max(wide) if layout == "wide" else None, problems)
     problems.raise_if_any()
     frame = pd.DataFrame(out, columns=NEIGHBOUR_COLUMNS).sort_values(["la_number", "rank"], ignore_index=True)
     return frame, layout, table
 
 
-def import_neighbours(engine: Engine, path: Path | str, user: str, name: str | None = None) -> NeighbourImportResult:
+def _check_ranks(rows: list[tuple], first_line: dict[int, tuple[int, str]], columns: int | None,
+                 problems: ProblemList) -> None:
+    """Every LA has ranks 1..k with none missing, and the same number of neighbours as the others.
+
+    The number expected is the wide layout's number of neighbour columns (sn1..sn10: 10), else the number most
+    LAs in the file have.
+    """
+    ranks: dict[int, list[int]] = {}
+    for la, _, rank, *_ in rows:
+        ranks.setdefault(la, []).append(rank)
+    counts = Counter(len(r) for r in ranks.values())
+    expected = columns or max(counts, key=lambda n: (counts[n], n))
+    for la, got in sorted(ranks.items(), key=lambda item: first_line[item[0]][0]):
+        line, name = first_line[la]
+        got = sorted(got)
+        missing = sorted(set(range(1, max(got) + 1)) - set(got))
+        if missing:
+            problems.add(f"{name} ({la}) has ranks {_list(got)}: rank {_list(missing)} missing; expected ranks 1 to "
+                         f"{expected} with none missing", line, "rank" if columns is None else None)
+        elif len(got) != expected:
+            why = "one for each sn…_la_number column" if columns else "as most LAs in the file have"
+            has = f"{len(got)} neighbour" + ("" if len(got) == 1 else "s")
+            problems.add(f"{name} ({la}) has {has}; expected {expected}, {why}", line)
+
+
+def _list(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers))
+
+
+def import_neighbours(engine: Engine, path: Path | str, user: str, name: str | None = None,
+                      known: Collection[int] | None = None) -> NeighbourImportResult:
     """Import a statistical neighbour file as set ``name`` (default: the file stem without _long/_wide).
+
+    Nothing is stored unless every row passes (``read_neighbours``; ``known`` as there).
 
     A set imported again is replaced in one transaction; when its rows are the same nothing is written
     (outcome "unchanged"), so the long and wide files of one release can both be imported harmlessly.
     """
     path = Path(path)
-    frame, layout, table = _read(path)
+    frame, layout, table = _read(path, known)
     name = (name or set_name(path)).strip()
     if not name or len(name) > 120:
         raise OBAError(f"the neighbour set name {quote(name)} must be 1 to 120 characters")
@@ -198,8 +269,14 @@ def neighbour_sets(engine: Engine) -> pd.DataFrame:
 
 
 def _resolve_set(conn, name: str | None) -> tuple[int, str]:
+    row = _resolve_set_row(conn, name)
+    return row[0], row[1]
+
+
+def _resolve_set_row(conn, name: str | None):
+    """The set called ``name`` (else the newest): id, name, file_name, imported_at."""
     sets = NeighbourSet.__table__
-    stmt = select(sets.c.id, sets.c.name)
+    stmt = select(sets.c.id, sets.c.name, sets.c.file_name, sets.c.imported_at)
     stmt = stmt.where(sets.c.name == name) if name else stmt.order_by(sets.c.imported_at.desc(), sets.c.id.desc())
     row = conn.execute(stmt.limit(1)).first()
     if row is None:
@@ -209,7 +286,7 @@ def _resolve_set(conn, name: str | None) -> tuple[int, str]:
                                        f"{', '.join(known) or 'none'}")
         raise NeighbourSetNotFound("no statistical neighbour lists are stored yet: import one with "
                                    "`oba neighbours import FILE`")
-    return row[0], row[1]
+    return row
 
 
 def find_la(engine: Engine, la: str | int, set_name: str | None = None) -> tuple[int, str]:
@@ -234,12 +311,17 @@ def find_la(engine: Engine, la: str | int, set_name: str | None = None) -> tuple
 
 
 def neighbours_of(engine: Engine, la_number: int, set_name: str | None = None) -> pd.DataFrame:
-    """The ranked neighbours of one LA in a set (the newest set when ``set_name`` is None)."""
+    """The ranked neighbours of one LA in a set (the newest set when ``set_name`` is None).
+
+    ``attrs`` say which set: ``set`` (its name), ``set_file``, ``set_imported_at`` and ``set_named`` (whether
+    it was asked for by name rather than being the newest).
+    """
     nb = Neighbour.__table__
     with engine.connect() as conn:
-        set_id, found = _resolve_set(conn, set_name)
+        set_id, found, file_name, imported_at = _resolve_set_row(conn, set_name)
         rows = conn.execute(select(*(nb.c[c] for c in NEIGHBOUR_COLUMNS)).where(
             nb.c.set_id == set_id, nb.c.la_number == int(la_number)).order_by(nb.c.rank)).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=NEIGHBOUR_COLUMNS)
-    frame.attrs["set"] = found
+    frame.attrs.update({"set": found, "set_file": file_name, "set_imported_at": imported_at,
+                        "set_named": bool(set_name)})
     return frame

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from etl.returns import layout as L
+from etl.safe_cells import escape_cell
 from indicators.board import Board
 from indicators.definitions import Library, MeasureKind
 from indicators.periods import Quarter
@@ -79,7 +80,19 @@ def build_template(board: Board, library: Library, agency_code: str, quarter: Qu
     wb.properties.subject = f"{agency.code} {quarter.label}"
     wb.properties.keywords = L.TEMPLATE_VERSION
     wb.active = 0
+    _escape_text(wb)
     return wb
+
+
+def _escape_text(wb: Workbook) -> None:
+    """Make every text cell safe to open: board, agency, contact and measure text are typed by people, and
+    openpyxl would save text beginning with "=" as a formula (OWASP CSV/formula injection; ``etl.safe_cells``).
+    The template has no formulas of its own; numbers are not touched."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = escape_cell(cell.value)
 
 
 def _about_sheet(ws, board: Board, agency, quarter: Quarter, contact: str | None, n_measures: int) -> None:
