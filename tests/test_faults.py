@@ -5,6 +5,7 @@ taken and what the store holds afterwards.
 
 from __future__ import annotations
 
+import re
 import socket
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import after_where
 from sqlalchemy import text
 from store_backends import POSTGRES_URL
 
@@ -47,7 +49,9 @@ def _store(path: Path) -> str:
 
 def _datasets(url: str) -> list[str]:
     res, _ = _oba("--db", url, "benchmarks", "list")
-    return [line.split(":")[0] for line in res.output.splitlines() if not line.startswith(" ")]
+    lines = after_where(res.output).splitlines()
+    return [line.split(":")[0] for line in lines
+            if re.match(r"\S+: \d+ measures?, ", line) or line.startswith("No benchmarks are stored yet")]
 
 
 # --- a full disk (a small tmpfs) ----------------------------------------------------------------------------
@@ -82,20 +86,20 @@ def test_disk_full_during_a_multi_file_import_commits_whole_files_and_says_which
     res, took = _oba("--db", url, "benchmarks", "import", str(SHARED_DFE / POP), str(SHARED_DFE / B1),
                      str(SHARED_DFE / D3))
     assert res.exit_code == 1
-    assert res.output == (
+    assert after_where(res.output) == (
         f"{POP}: imported ons_population_0_17: 2,132 rows, 1 measure, 2012–2024, 2,132 values.\n"
         f"Error: {B1}: the disk holding the store at {url} is full. {AGAIN} Free some space on it and run the "
         "command again\n"
         f"Committed before the fault: {POP}.\n"
         f"Not committed: {B1}, {D3} (rolled back whole: import them again once the fault is fixed; files already "
         "committed will say unchanged).\n")
-    assert "Traceback" not in res.output and "632830" not in res.output
+    assert "Traceback" not in after_where(res.output) and "632830" not in after_where(res.output)
     assert took < 15
     assert _datasets(url) == ["ons_population_0_17"]
     # Space freed: the committed file is there whole (importing it again is unchanged) and the store works.
     (full_disk / "filler").unlink()
     res, _ = _oba("--db", url, "benchmarks", "import", str(SHARED_DFE / POP))
-    assert (res.exit_code, res.output.split(":")[:2]) == (0, [POP, " unchanged"])
+    assert (res.exit_code, after_where(res.output).split(":")[:2]) == (0, [POP, " unchanged"])
 
 
 def test_export_and_curve_story_on_a_full_disk(full_disk, tmp_path, monkeypatch):
@@ -105,18 +109,18 @@ def test_export_and_curve_story_on_a_full_disk(full_disk, tmp_path, monkeypatch)
     _fill(full_disk, 0)
     out = full_disk / "benchmarks.csv"
     res, took = _oba("--db", elsewhere, "benchmarks", "export", "-o", str(out))
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: the disk is full ({out}): nothing was written there; free some space (or write to another "
         "disk) and run the command again\n"))
     assert sorted(p.name for p in full_disk.iterdir() if p.name.endswith(".csv") or ".benchmarks" in p.name) == []
     res, took = _oba("--db", url, "curve", "story", "cin_rate", "--story", "Referrals rose after the campaign")
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: the disk holding the store at {url} is full. {AGAIN} Free some space on it and run the command "
         "again\n"))
     assert took < 15
     (full_disk / "filler").unlink()
     res, _ = _oba("--db", url, "curve", "show", "cin_rate")
-    assert res.exit_code == 0 and "Referrals rose" not in res.output
+    assert res.exit_code == 0 and "Referrals rose" not in after_where(res.output)
 
 
 # --- the store itself ---------------------------------------------------------------------------------------
@@ -125,7 +129,7 @@ def test_a_file_that_is_not_a_database(tmp_path):
     bad = tmp_path / "oba.sqlite"
     bad.write_text("name,count\nMilton Keynes,12\n")
     res, took = _oba("--db", str(bad), "benchmarks", "list")
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: the store at sqlite:///{bad} is not an OBA database (the file is not SQLite, or is damaged). "
         "Nothing was written. Check --db (or OBA_DATABASE_URL) names the right file; restore a damaged store "
         "with `oba restore`\n"))
@@ -138,7 +142,7 @@ def test_a_read_only_store(tmp_path):
     _store(path)
     url = f"sqlite:///file:{path}?mode=ro&uri=true"
     res, _ = _oba("--db", url, "benchmarks", "import", str(SHARED_DFE / POP))
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: the store at {redact(url)} is read-only: this account or this disk may not write to it. {AGAIN} Ask "
         "whoever manages the machine to make it writable, or point --db at a store you may change\n"))
     assert _datasets(f"sqlite:///{path}") == ["No benchmarks are stored yet"]
@@ -155,7 +159,7 @@ def test_a_locked_store_says_busy_within_the_wait(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: the store at {url} is busy: another command or the dashboard held it for longer than the wait "
         f"allowed. {AGAIN} Wait until the other import or upload has finished and run the command again\n"))
     assert 1 <= took < 15
@@ -183,7 +187,7 @@ def _free_port() -> int:
 def test_postgresql_unreachable(tmp_path):
     url = f"postgresql+psycopg://oba@127.0.0.1:{_free_port()}/oba"
     res, took = _oba("--db", url, "benchmarks", "list")
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: the PostgreSQL server for the store at {url} is unreachable or did not answer in time "
         f"(OBA_CONNECT_TIMEOUT). {AGAIN} Check the server is running and the host and port in --db (or "
         "OBA_DATABASE_URL) are right\n"))
@@ -217,7 +221,7 @@ def test_postgresql_that_accepts_and_never_answers(tmp_path):
             c.close()
         server.close()
     safe = url.replace(":secret@", ":***@")
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: the PostgreSQL server for the store at {safe} is unreachable or did not answer in time "
         f"(OBA_CONNECT_TIMEOUT). {AGAIN} Check the server is running and the host and port in --db (or "
         "OBA_DATABASE_URL) are right\n"))
@@ -257,7 +261,7 @@ def test_an_unforeseen_error_is_logged_without_values_and_told_in_one_line(tmp_p
     monkeypatch.setattr("etl.benchmarks.export.benchmark_summary", broken)
     res, _ = _oba("--db", url, "benchmarks", "list")
     [log] = list(logs.iterdir())
-    assert (res.exit_code, res.output) == (1, (
+    assert (res.exit_code, after_where(res.output)) == (1, (
         f"Error: an unexpected ValueError stopped the command; nothing was half-written; the details are in {log} "
         "(they hold no data values: send the file to whoever supports this installation).\n"))
     body = log.read_text()
@@ -285,7 +289,7 @@ def test_an_unforeseen_error_during_a_multi_file_import_still_says_what_was_comm
     res, _ = _oba("--db", url, "benchmarks", "import", str(SHARED_DFE / POP), str(SHARED_DFE / D3))
     [log] = list((tmp_path / "logs").iterdir())
     assert res.exit_code == 1
-    assert res.output == (
+    assert after_where(res.output) == (
         f"{POP}: imported ons_population_0_17: 2,132 rows, 1 measure, 2012–2024, 2,132 values.\n"
         f"Error: {D3}: an unexpected KeyError stopped the import; the details are in {log} (no data values).\n"
         f"Committed before the fault: {POP}.\n"
