@@ -219,6 +219,8 @@ class CurveStory(Base):
     baseline_frozen_at: Mapped[str | None] = mapped_column(String(16), nullable=True)  # period label
     author: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    period: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the quarter it was written for
+    replaces_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the version it was written over
 
 
 class ActionPlanItem(Base):
@@ -234,6 +236,51 @@ class ActionPlanItem(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | on_track | late | done
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    how_we_know: Mapped[str | None] = mapped_column(Text, nullable=True)  # the measure that shows it worked
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # optimistic concurrency
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ActionUpdate(Base):
+    """One version of an action: what it said after each change (status updates over time), who and when."""
+
+    __tablename__ = "action_update"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_plan_item.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(120))
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    how_we_know: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # the update: what happened since
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CurveDecision(Base):
+    """A recorded decision on an indicator's curve: freezing or unfreezing the baseline, changing the target.
+
+    ``kind``: freeze (``period`` = the quarter the baseline is frozen at), unfreeze (undoing a freeze), target
+    (``target``/``tolerance`` from ``period`` on; earlier quarters keep theirs).
+    """
+
+    __tablename__ = "curve_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    target: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tolerance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class RebaseDecision(Base):
@@ -249,6 +296,37 @@ class RebaseDecision(Base):
     decided_by: Mapped[str] = mapped_column(String(120))
     decided_on: Mapped[dt.date] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)  # proposal (the library's) | analyst
+
+
+class ExceptionDecision(Base):
+    """PQA's decision on one exception in one quarter: agreed, challenged or escalated. A later decision on the
+    same exception is a new row (``replaces_id``): the latest is the position, the earlier ones its history."""
+
+    __tablename__ = "exception_decision"
+    __table_args__ = (Index("ix_exception_decision_period", "period", "indicator_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60))
+    period: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(16))  # agreed | challenged | escalated
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    settle_with: Mapped[str | None] = mapped_column(Text, nullable=True)  # what data would settle a challenge
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    replaces_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class QuarterClose(Base):
+    """A closed quarter: the dataset rows, exceptions and decisions as the board saw them (JSON), kept."""
+
+    __tablename__ = "quarter_close"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), unique=True)
+    closed_by: Mapped[str] = mapped_column(String(120))
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    snapshot: Mapped[str] = mapped_column(Text)
 
 
 # --- accounts, sessions and the audit trail --------------------------------------------------------
