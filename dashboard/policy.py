@@ -35,8 +35,9 @@ PAGES: dict[str, tuple[str, ...]] = {
     "dashboard.pages.about": ANYONE,
     "dashboard.pages.not_found_404": ANYONE,
 }
-# Callbacks outside the pages: Dash's page router (the page it draws checks itself).
-CALLBACK_MODULES: dict[str, tuple[str, ...]] = {"dash.dash": ANYONE}
+# Callbacks outside the pages: Dash's page router (the page it draws checks itself), and the forms that write
+# governance records (drawn on pages everyone reads, but only those who may govern may use them).
+CALLBACK_MODULES: dict[str, tuple[str, ...]] = {"dash.dash": ANYONE, "dashboard.components.curve_forms": ("govern",)}
 # Flask routes of the app's own, by endpoint: the permission each needs.
 ROUTES: dict[str, tuple[str, ...]] = {"oba_audit_csv": ("admin",)}
 

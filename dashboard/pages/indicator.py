@@ -16,6 +16,7 @@ from dashboard.components.charts import (
     ranked_comparators,
     spc_figure,
 )
+from dashboard.components.curve_forms import curve_panel
 from dashboard.components.icons import assurance_icon, row_point_type, variation_icon, variation_label
 from dashboard.components.layout import (
     chart,
@@ -28,7 +29,7 @@ from dashboard.components.layout import (
     with_code,
 )
 from dashboard.components.state import with_view
-from dashboard.components.tables import data_table, definition_list, story_section
+from dashboard.components.tables import data_table, definition_list
 from dashboard.data import View
 from dashboard.formatting import (
     ASSURANCE_WORDS,
@@ -228,6 +229,18 @@ def notes_box(notes: list) -> html.Section | None:
     ], className="notes-box", **{"aria-label": "About the data"})
 
 
+def _decision_quarters(v: View) -> list[str]:
+    """Quarters a decision can take effect from: every quarter with data, and the next four."""
+    known = [str(q) for q in v.period_options()]
+    ahead = [str(v.current + k) for k in range(4, 0, -1)] if v.current is not None else []
+    return ahead + [q for q in known if q not in ahead]
+
+
+def _proposal(history: list[dict]) -> str | None:
+    latest = next((r for r in reversed(history) if is_number(r.get("spc_value", r.get("value")))), None)
+    return str(latest["spc_rebase_proposal"]) if latest and latest.get("spc_rebase_proposal") else None
+
+
 def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Div:
     ind = v.indicator(str(indicator_id)) if indicator_id else None
     if ind is None or ind.id not in v.indicators:
@@ -243,7 +256,9 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
     last_row = row
     agency = next((a.name for a in v.board.agencies if a.code == ind.agency), ind.agency)
     target, tolerance = v.board.target_for(ind)
-    story, actions = v.story(ind.id)
+    if row and is_number(row.get("target")):  # the target in effect in this quarter (a recorded change applies)
+        target = float(row["target"])
+        tolerance = float(row["tolerance"]) if is_number(row.get("tolerance")) else tolerance
     method = next((r.get("forecast_method") for r in forecast if r.get("forecast_method")), "")
     curve = pv.curve(ind.id)
     priorities = [p for p in v.board.priorities if p.id in ind.priorities]
@@ -305,7 +320,8 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
                      className="indicator-section"),
         html.Section([html.H2("The story behind the baseline and the action plan", id="story",
                               className="section-title"),
-                      story_section(story, actions, ind.label)], className="indicator-section"),
+                      curve_panel(ind.id, ind.label, str(period), _decision_quarters(v),
+                                  _proposal(history))], className="indicator-section"),
     ]
     return html.Div([
         crumbs,

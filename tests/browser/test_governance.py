@@ -1,0 +1,180 @@
+"""Turning the curve in the browser: writing the story, adding and updating actions, recording decisions, two
+editors at once, typed text shown safely — each asserted against what the store holds.
+
+These tests write, so they run on a copy of the demo store served by a server of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from etl.governance import curve_decisions, read_actions, record_story, story_versions
+
+from .support import DESKTOP, Browser, serve_in_background, stop
+
+
+@pytest.fixture(scope="module")
+def writable(demo_db, tmp_path_factory, chromium):
+    """A copy of the demo store, served on its own: (base url, engine)."""
+    from etl.store import make_engine
+
+    src = demo_db.split(":///", 1)[1]
+    copy = tmp_path_factory.mktemp("gov") / "demo.sqlite"
+    shutil.copy(src, copy)
+    url = f"sqlite:///{copy}"
+    base, proc = serve_in_background(url)
+    engine = make_engine(url)
+    yield base, engine
+    engine.dispose()
+    stop(proc)
+
+
+@pytest.fixture
+def page(chromium, writable):
+    context = chromium.new_context(viewport=DESKTOP, bypass_csp=True)
+    b = Browser(context.new_page(), writable[0])
+    yield b
+    context.close()
+    assert b.errors == [], "the page logged errors"
+
+
+def _open_forms(b: Browser, indicator: str) -> None:
+    b.open(f"/indicator/{indicator}")
+    for d in b.page.query_selector_all("details.curve-form-box"):
+        d.evaluate("e => e.open = true")
+
+
+def _feedback(b: Browser, fid: str) -> str:
+    b.page.wait_for_selector(f"#{fid} .alert", timeout=15_000)
+    return b.text(f"#{fid}")
+
+
+def test_gov001_write_a_new_version_of_the_story(page, writable):
+    engine = writable[1]
+    before = story_versions(engine, "rereferral_rate")
+    _open_forms(page, "rereferral_rate")
+    page.page.fill("#story-text", "")
+    page.page.click("#story-save")
+    assert "Not saved" in _feedback(page, "story-feedback")
+    assert page.text("#story-text-error") == "the story is empty: say what lies behind the baseline"
+    typed = "Re-referrals **still** rise.\n\n- closures without step-down\n- neglect re-presenting"
+    page.page.fill("#story-text", typed)
+    page.page.fill("#story-partners", "Early help; health visiting.")
+    page.page.click("#story-save")
+    page.page.wait_for_selector("#story-feedback .alert-success", timeout=15_000)
+    after = story_versions(engine, "rereferral_rate")
+    assert len(after) == len(before) + 1
+    assert after[0]["story"] == typed and after[0]["partners"] == "Early help; health visiting."
+    assert after[0]["replaces_id"] == before[0]["id"] and after[0]["period"] == "2026-27 Q2"
+    assert page.text("#story-feedback") == f"Saved: version {len(after)} of the story, by {after[0]['author']}."
+    assert page.page.locator("#curve-story-view strong", has_text="still").count() == 1
+    assert page.page.locator("#curve-story-view li", has_text="closures without step-down").count() == 1
+    assert "Earlier versions (1)" in page.text("#curve-story-view")
+    page.screenshot("governance_story_saved")
+
+
+def test_gov002_add_an_action_then_update_it(page, writable):
+    engine = writable[1]
+    _open_forms(page, "cla_rate")
+    page.page.fill("#action-what", "Review every placement over 12 months.")
+    page.page.fill("#action-owner", "Head of service")
+    page.page.fill("#action-due", "2026-03-31")
+    page.page.select_option("#action-status", "on_track")
+    page.page.fill("#action-know", "Fewer children in placements over a year")
+    page.page.click("#action-save")
+    assert _feedback(page, "action-feedback").startswith("Added action")
+    [a] = read_actions(engine, "cla_rate")
+    assert (a["action"], a["owner"], a["due"], a["status"], a["how_we_know"]) == (
+        "Review every placement over 12 months.", "Head of service", dt.date(2026, 3, 31), "on_track",
+        "Fewer children in placements over a year")
+    # the form now holds that action: record that it is done, with a note
+    assert page.page.input_value("#action-choice") == str(a["id"])
+    page.page.select_option("#action-status", "done")
+    page.page.fill("#action-completed", "2026-03-20")
+    page.page.fill("#action-note", "All 14 reviewed; 3 children moved home.")
+    page.page.click("#action-save")
+    page.page.wait_for_selector("#action-feedback .alert-success >> text=version 2", timeout=15_000)
+    [a] = read_actions(engine, "cla_rate")
+    assert (a["status"], a["completed_on"], a["version"], len(a["history"])) == ("done", dt.date(2026, 3, 20), 2, 2)
+    assert a["history"][-1]["note"] == "All 14 reviewed; 3 children moved home."
+    row = page.text("#actions-table tbody tr")
+    assert "Done" in row and "done 20 Mar 2026" in row and "All 14 reviewed" in row
+    # the same action again is refused, next to the field
+    page.page.select_option("#action-choice", "new")
+    page.page.fill("#action-what", "Review every placement over 12 months.")
+    page.page.fill("#action-owner", "Someone")
+    page.page.click("#action-save")
+    page.page.wait_for_selector("#action-what-error:has-text('already in the plan')", timeout=15_000)
+    assert len(read_actions(engine, "cla_rate")) == 1
+
+
+def test_gov003_an_overdue_action_stands_out(page):
+    page.open("/indicator/return_home_interviews")
+    badge = page.page.locator("#actions-table .standing-overdue .action-standing")
+    assert badge.count() == 1 and badge.inner_text() == "Overdue"
+    assert "1 overdue" in page.text("#actions-table caption")
+
+
+def test_gov004_the_second_editor_is_told_and_sees_both(page, writable, library):
+    engine = writable[1]
+    _open_forms(page, "cin_rate")
+    record_story(engine, library, "cin_rate", "Written meanwhile by someone else.", "ann.analyst", expected=None)
+    page.page.fill("#story-text", "My version.")
+    page.page.click("#story-save")
+    text = _feedback(page, "story-feedback")
+    assert "after you opened it, so yours was not saved" in text
+    assert "Written meanwhile by someone else." in page.text(".conflict-theirs")
+    assert "My version." in page.text(".conflict-yours")
+    assert [v["story"] for v in story_versions(engine, "cin_rate")] == ["Written meanwhile by someone else."]
+    assert page.page.input_value("#story-text") == "My version."  # nothing lost
+    # saving again, now on top of the latest version, goes through
+    page.page.click("#story-save")
+    page.page.wait_for_selector("#story-feedback .alert-success", timeout=15_000)
+    assert [v["story"] for v in story_versions(engine, "cin_rate")] == ["My version.",
+                                                                         "Written meanwhile by someone else."]
+
+
+def test_gov005_decisions_freeze_unfreeze_and_target(page, writable):
+    engine = writable[1]
+    _open_forms(page, "cpp_rate")
+    page.page.select_option("#freeze-period", "2026-27 Q1")
+    page.page.click("#freeze-save")
+    assert "frozen at 2026-27 Q1" in _feedback(page, "freeze-feedback")
+    page.page.click("#unfreeze-save")
+    page.page.wait_for_selector("#freeze-reason-error:has-text('is required')", timeout=15_000)
+    page.page.fill("#freeze-reason", "Started a quarter too early.")
+    page.page.click("#unfreeze-save")
+    page.page.wait_for_selector("#freeze-feedback .alert-success >> text=the freeze is undone", timeout=15_000)
+    page.page.select_option("#target-from", "2026-27 Q3")
+    page.page.fill("#target-value", "40")
+    page.page.click("#target-save")
+    page.page.wait_for_selector("#target-reason-error:has-text('is required')", timeout=15_000)
+    page.page.fill("#target-reason", "Board agreed a new ambition.")
+    page.page.click("#target-save")
+    page.page.wait_for_selector("#target-feedback .alert-success", timeout=15_000)
+    kinds = [(d["kind"], d["period"], d["target"], d["reason"]) for d in curve_decisions(engine, "cpp_rate")]
+    assert kinds == [("target", "2026-27 Q3", 40.0, "Board agreed a new ambition."),
+                     ("unfreeze", None, None, "Started a quarter too early."),
+                     ("freeze", "2026-27 Q1", None, "Action plan started in 2026-27 Q1.")]
+    listed = page.text("#decision-list")
+    assert "Target changed" in listed and "Target 40 from 2026-27 Q3 (earlier quarters keep theirs)" in listed
+
+
+def test_gov006_typed_text_is_stored_as_typed_and_shown_safely(page, writable):
+    engine = writable[1]
+    _open_forms(page, "cse_crimes")
+    typed = ("See [the audit](javascript:alert(1)) and [the guidance](https://www.gov.uk/x) "
+             "<img src=x onerror=alert(2)> ![chart](http://example.org/c.png) <script>alert(3)</script>")
+    page.page.fill("#story-text", typed)
+    page.page.click("#story-save")
+    page.page.wait_for_selector("#story-feedback .alert-success", timeout=15_000)
+    assert story_versions(engine, "cse_crimes")[0]["story"] == typed
+    view = page.page.locator("#curve-story-view")
+    hrefs = [a.get_attribute("href") for a in view.locator("a").all()]
+    assert hrefs == ["https://www.gov.uk/x"]
+    assert view.locator("img").count() == 0 and view.locator("script").count() == 0
+    text = page.text("#curve-story-view")
+    assert "the audit" in text and "(image: chart)" in text and "<img src=x onerror=alert(2)>" in text
