@@ -78,6 +78,7 @@ PAGES = {  # path: who may open it (None: nobody signed out)
     "/priority": {"viewer", "analyst", "admin"},
     "/priority/neglect": {"viewer", "analyst", "admin"},
     "/indicator/rereferral_rate": {"viewer", "analyst", "admin"},
+    "/review": {"viewer", "analyst", "admin"},
     "/returns": {"viewer", "analyst", "admin", "submitter"},
     "/upload": {"analyst", "admin", "submitter"},
     "/about": {"viewer", "analyst", "admin", "submitter"},
@@ -86,6 +87,7 @@ PAGES = {  # path: who may open it (None: nobody signed out)
 }
 CALLBACK_ROLES = {  # callback modules outside the pages: who may use them
     "dashboard.components.curve_forms": {"analyst", "admin"},
+    "dashboard.components.review_forms": {"analyst", "admin"},
 }
 REFUSED = "Not available to your account"
 

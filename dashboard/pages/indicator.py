@@ -28,6 +28,7 @@ from dashboard.components.layout import (
     query,
     with_code,
 )
+from dashboard.components.review_forms import decision_box
 from dashboard.components.state import with_view
 from dashboard.components.tables import data_table, definition_list
 from dashboard.data import View
@@ -331,6 +332,7 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
         _facts(v, ind, row, period),
         notes_box(notes),
         reason_block,
+        decision_box(ind.id, str(period), bool(reasons and any(r.needs_attention for r in reasons))),
         toc,
         *sections,
     ], className="indicator-page")

@@ -178,3 +178,52 @@ def test_gov006_typed_text_is_stored_as_typed_and_shown_safely(page, writable):
     assert view.locator("img").count() == 0 and view.locator("script").count() == 0
     text = page.text("#curve-story-view")
     assert "the audit" in text and "(image: chart)" in text and "<img src=x onerror=alert(2)>" in text
+
+
+def test_gov007_decide_an_exception_then_close_the_quarter(page, writable, board, library):
+    from etl.access import load_dataset
+    from etl.review import closed_quarter_snapshot, exception_decisions
+
+    engine = writable[1]
+    ds = load_dataset(engine, board, library, forecasts=False)
+    ex = ds.exceptions
+    inds = sorted(set(ex[ex["severity"].isin(("high", "medium", "low"))]["indicator_id"]))
+    period = str(ds.period)
+    first = inds[0]
+    page.open(f"/indicator/{first}")
+    assert page.text("#exception-position") == "Not yet reviewed by PQA"
+    page.page.check("#exception-review input[value='challenged']")
+    page.page.fill("#exception-reason", "One large sibling group.")
+    page.page.click("#exception-save")
+    page.page.wait_for_selector("#exception-settle-error:has-text('what data would settle it is required')",
+                                timeout=15_000)
+    assert exception_decisions(engine, period) == {}
+    page.page.fill("#exception-settle", "The count by family for four quarters")
+    page.page.click("#exception-save")
+    page.page.wait_for_selector("#exception-feedback .alert-success", timeout=15_000)
+    d = exception_decisions(engine, period)[first]
+    assert (d["decision"], d["reason"], d["settle_with"]) == ("challenged", "One large sibling group.",
+                                                              "The count by family for four quarters")
+    assert page.text("#exception-position") == ("Challenged by PQA One large sibling group. Would settle it: The "
+                                                "count by family for four quarters")
+    # the home page shows the position, the challenge with it
+    page.open("/")
+    row = page.page.locator(".matrix-row", has=page.page.locator(f"a[href='/indicator/{first}']")).first
+    assert "Challenged by PQA One large sibling group." in " ".join(row.inner_text().split())
+    # the review page: close is refused until every exception has a decision
+    page.open("/review")
+    assert page.page.is_disabled("#close-quarter")
+    from etl.review import decide_exception
+
+    for ind in inds[1:]:
+        decide_exception(engine, library, ind, period, "agreed", decided_by="ann.analyst")
+    page.open("/review")
+    assert page.text("#review-table tbody").count("Agreed by ann.analyst") == len(inds) - 1
+    page.page.click("#close-quarter")
+    page.page.wait_for_selector("#close-feedback .alert-success", timeout=60_000)
+    snap = closed_quarter_snapshot(engine, period)
+    assert snap is not None and snap["decisions"][first]["decision"] == "challenged"
+    assert {e["indicator_id"] for e in snap["exceptions"]} == set(inds)
+    page.open("/review")
+    assert f"{period} is closed." in page.text("#closed-banner")
+    page.screenshot("governance_review_closed")
