@@ -90,6 +90,26 @@ def decide_exception(engine: Engine, library: Library, indicator_id: str, period
     return row
 
 
+def escalate_exception(engine: Engine, board: Board, library: Library, indicator_id: str, period: str,
+                       message: str, decided_by: str | None = None, expected=_ANY,
+                       at: dt.datetime | None = None) -> tuple[ExceptionDecision, Any]:
+    """Escalate an exception: record the decision and raise its critical message in the log, for the sub-group
+    of the indicator's first priority that has one (source ``exception``, linked to the indicator)."""
+    from etl.messages import raise_message
+
+    ind = library.indicators.get(indicator_id)
+    groups = [board.priority(p).subgroup for p in (ind.priorities if ind else []) if p in
+              {x.id for x in board.priorities}]
+    group = next((g for g in groups if g), board.subgroups[0].id if board.subgroups else "")
+    message = _text("reason", message, "the critical message")
+    row = decide_exception(engine, library, indicator_id, period, "escalated", message, None, decided_by, expected,
+                           at)
+    msg = raise_message(engine, board, library, by=decided_by, at=at, group_id=group, message=message,
+                        raised_on=(at or utcnow()).date(), source="exception", source_ref=f"{indicator_id} {row.period}",
+                        indicators=[indicator_id])
+    return row, msg
+
+
 def exception_decisions(engine: Engine, period: str) -> dict[str, dict]:
     """indicator id → PQA's latest decision on its exception in ``period`` (decision, reason, settle_with,
     decided_by, decided_at, and ``history``: the earlier decisions, newest first)."""
@@ -225,6 +245,12 @@ def review_group() -> None:
 @click.pass_obj
 def decide_cmd(app, indicator, period, decision, reason, settle_with) -> None:
     """Record PQA's decision on INDICATOR's exception in a quarter."""
+    if decision == "escalated":
+        row, msg = escalate_exception(app.engine(), app.board(), app.library(), indicator, period, reason or "",
+                                      app.user)
+        click.echo(f"Recorded: {indicator} in {row.period} escalated; critical message {msg.id} raised for the "
+                   "business management group.")
+        return
     row = decide_exception(app.engine(), app.library(), indicator, period, decision, reason, settle_with, app.user)
     click.echo(f"Recorded: {indicator} in {row.period} {DECISION_WORDS[decision].lower()}.")
 

@@ -1,4 +1,5 @@
-"""the PQA cycle: versions of stories and actions, curve decisions, exception decisions, closed quarters
+"""the PQA cycle: versions of stories and actions, curve decisions, exception decisions, closed quarters,
+critical messages, report cards, evidence, information sources and their versions
 
 Revision ID: 0004
 Revises: 0003
@@ -87,7 +88,96 @@ def upgrade() -> None:
     )
 
 
+    def who() -> list:
+        return [sa.Column("version", sa.Integer(), nullable=False),
+                sa.Column("created_by", sa.String(length=120), nullable=False),
+                sa.Column("created_at", sa.DateTime(), nullable=False),
+                sa.Column("updated_by", sa.String(length=120), nullable=True),
+                sa.Column("updated_at", sa.DateTime(), nullable=True)]
+
+    op.create_table(
+        "critical_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.String(length=60), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("raised_on", sa.Date(), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_ref", sa.String(length=120), nullable=True),
+        sa.Column("bmg_meeting", sa.Date(), nullable=True),
+        sa.Column("decision", sa.String(length=16), nullable=True),
+        sa.Column("action", sa.Text(), nullable=True),
+        sa.Column("owner", sa.String(length=120), nullable=True),
+        sa.Column("why", sa.Text(), nullable=True),
+        sa.Column("due", sa.Date(), nullable=True),
+        sa.Column("completed_on", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("indicators", sa.String(length=500), nullable=False),
+        *who(),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("critical_message", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_critical_message_group_id"), ["group_id"], unique=False)
+    op.create_table(
+        "report_card",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.String(length=60), nullable=False),
+        sa.Column("meeting_on", sa.Date(), nullable=False),
+        sa.Column("activity", sa.Text(), nullable=True),
+        sa.Column("data_story", sa.Text(), nullable=True),
+        sa.Column("data_challenges", sa.Text(), nullable=True),
+        sa.Column("priority_activity", sa.Text(), nullable=False),
+        sa.Column("difference", sa.Text(), nullable=True),
+        sa.Column("how_we_know", sa.Text(), nullable=True),
+        *who(),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("group_id", "meeting_on", name="uq_report_card"),
+    )
+    with op.batch_alter_table("report_card", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_card_group_id"), ["group_id"], unique=False)
+    op.create_table(
+        "evidence_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("finding", sa.Text(), nullable=False),
+        sa.Column("found_on", sa.Date(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=True),
+        sa.Column("priorities", sa.String(length=500), nullable=False),
+        sa.Column("indicators", sa.String(length=500), nullable=False),
+        *who(),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "information_source",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("provider", sa.String(length=200), nullable=False),
+        sa.Column("frequency", sa.String(length=60), nullable=False),
+        sa.Column("last_received", sa.Date(), nullable=True),
+        sa.Column("next_due", sa.Date(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "record_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
+        sa.Column("by", sa.String(length=120), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("record_version", schema=None) as batch_op:
+        batch_op.create_index("ix_record_version_record", ["kind", "record_id"], unique=False)
+
+
 def downgrade() -> None:
+    for table in ("record_version", "information_source", "evidence_item", "report_card", "critical_message"):
+        op.drop_table(table)
     op.drop_table("quarter_close")
     with op.batch_alter_table("exception_decision", schema=None) as batch_op:
         batch_op.drop_index("ix_exception_decision_period")
