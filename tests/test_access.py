@@ -79,6 +79,7 @@ PAGES = {  # path: who may open it (None: nobody signed out)
     "/priority/neglect": {"viewer", "analyst", "admin"},
     "/indicator/rereferral_rate": {"viewer", "analyst", "admin"},
     "/review": {"viewer", "analyst", "admin"},
+    "/messages": {"viewer", "analyst", "admin"},
     "/returns": {"viewer", "analyst", "admin", "submitter"},
     "/upload": {"analyst", "admin", "submitter"},
     "/about": {"viewer", "analyst", "admin", "submitter"},
@@ -88,6 +89,7 @@ PAGES = {  # path: who may open it (None: nobody signed out)
 CALLBACK_ROLES = {  # callback modules outside the pages: who may use them
     "dashboard.components.curve_forms": {"analyst", "admin"},
     "dashboard.components.review_forms": {"analyst", "admin"},
+    "dashboard.components.message_forms": {"analyst", "admin"},
 }
 REFUSED = "Not available to your account"
 

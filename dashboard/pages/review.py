@@ -12,7 +12,7 @@ from dashboard.data import View
 from dashboard.formatting import format_indicator_value, plural
 
 dash.register_page(__name__, path="/review", name="Quarter review", title="Quarter review – OBA dashboard",
-                   order=3, nav=True, nav_label="Review", description="PQA's decisions on the quarter's exceptions; closing the quarter")
+                   order=3.5, nav=True, nav_label="Review", description="PQA's decisions on the quarter's exceptions; closing the quarter")
 
 
 def layout(period: str | None = None, **_ignored) -> object:

@@ -227,3 +227,46 @@ def test_gov007_decide_an_exception_then_close_the_quarter(page, writable, board
     page.open("/review")
     assert f"{period} is closed." in page.text("#closed-banner")
     page.screenshot("governance_review_closed")
+
+
+def test_gov008_raise_a_critical_message_decide_it_and_export_the_log(page, writable, tmp_path):
+    from etl.messages import critical_messages
+
+    engine = writable[1]
+    before = {m["id"] for m in critical_messages(engine)}
+    page.open("/messages")
+    for d in page.page.query_selector_all("details.curve-form-box"):
+        d.evaluate("e => e.open = true")
+    page.page.select_option("#msg-group", "exploitation")
+    page.page.fill("#msg-text", "Missing episodes at one children's home doubled.")
+    page.page.click("#msg-save")
+    page.page.wait_for_selector("#msg-feedback .alert-success", timeout=15_000)
+    [new] = [m for m in critical_messages(engine) if m["id"] not in before]
+    assert (new["group"], new["message"], new["decision"], new["status"]) == (
+        "exploitation", "Missing episodes at one children's home doubled.", None, "open")
+    # the BMG decides: to the board, with an action — a decision needs its meeting's date
+    assert page.page.input_value("#msg-choice") == str(new["id"])
+    page.page.select_option("#msg-decision", "to_board")
+    page.page.fill("#msg-action", "Joint visit by police and the home's registered manager")
+    page.page.fill("#msg-owner", "Head of corporate parenting")
+    page.page.fill("#msg-due", "2027-01-31")
+    page.page.click("#msg-save")
+    page.page.wait_for_selector("#msg-bmg-error:has-text('needs the date of the meeting')", timeout=15_000)
+    page.page.fill("#msg-bmg", "2026-11-20")
+    page.page.click("#msg-save")
+    page.page.wait_for_selector("#msg-feedback .alert-success >> text=version 2", timeout=15_000)
+    m = next(m for m in critical_messages(engine) if m["id"] == new["id"])
+    assert (m["decision"], m["bmg_meeting"], m["owner"], m["due"], m["version"]) == (
+        "to_board", dt.date(2026, 11, 20), "Head of corporate parenting", dt.date(2027, 1, 31), 2)
+    row = page.page.locator("#message-table tr.message-row", has_text="children's home doubled")
+    assert "To the board" in row.inner_text()
+    with page.page.expect_download() as dl:
+        page.page.click("#msg-download-xlsx")
+    path = tmp_path / "log.xlsx"
+    dl.value.save_as(path)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path).active
+    found = [r for r in ws.iter_rows(min_row=6, values_only=True) if r[1] == m["message"]]
+    assert found and found[0][4] == "To the board" and found[0][6] == "Head of corporate parenting"
+    page.screenshot("governance_messages")
