@@ -30,6 +30,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "dashboard.pages.indicator": ("read",),
     "dashboard.pages.review": ("read",),
     "dashboard.pages.messages": ("read",),
+    "dashboard.pages.report_cards": ("read",),
     "dashboard.pages.returns": ("read", "returns_own"),
     "dashboard.pages.upload": ("upload_any", "upload_own"),
     "dashboard.pages.admin_users": ("admin",),
@@ -41,7 +42,8 @@ PAGES: dict[str, tuple[str, ...]] = {
 # governance records (drawn on pages everyone reads, but only those who may govern may use them).
 CALLBACK_MODULES: dict[str, tuple[str, ...]] = {"dash.dash": ANYONE, "dashboard.components.curve_forms": ("govern",),
                                                "dashboard.components.review_forms": ("govern",),
-                                               "dashboard.components.message_forms": ("govern",)}
+                                               "dashboard.components.message_forms": ("govern",),
+                                               "dashboard.components.card_forms": ("govern",)}
 # Flask routes of the app's own, by endpoint: the permission each needs.
 ROUTES: dict[str, tuple[str, ...]] = {"oba_audit_csv": ("admin",)}
 

@@ -80,6 +80,7 @@ PAGES = {  # path: who may open it (None: nobody signed out)
     "/indicator/rereferral_rate": {"viewer", "analyst", "admin"},
     "/review": {"viewer", "analyst", "admin"},
     "/messages": {"viewer", "analyst", "admin"},
+    "/report-cards": {"viewer", "analyst", "admin"},
     "/returns": {"viewer", "analyst", "admin", "submitter"},
     "/upload": {"analyst", "admin", "submitter"},
     "/about": {"viewer", "analyst", "admin", "submitter"},
@@ -90,6 +91,7 @@ CALLBACK_ROLES = {  # callback modules outside the pages: who may use them
     "dashboard.components.curve_forms": {"analyst", "admin"},
     "dashboard.components.review_forms": {"analyst", "admin"},
     "dashboard.components.message_forms": {"analyst", "admin"},
+    "dashboard.components.card_forms": {"analyst", "admin"},
 }
 REFUSED = "Not available to your account"
 

@@ -270,3 +270,50 @@ def test_gov008_raise_a_critical_message_decide_it_and_export_the_log(page, writ
     found = [r for r in ws.iter_rows(min_row=6, values_only=True) if r[1] == m["message"]]
     assert found and found[0][4] == "To the board" and found[0][6] == "Head of corporate parenting"
     page.screenshot("governance_messages")
+
+
+def test_gov009_write_a_report_card_edit_it_export_it_and_raise_a_message(page, writable, tmp_path, library):
+    from etl.messages import critical_messages
+    from etl.report_cards import card_versions, report_cards
+
+    engine = writable[1]
+    page.open("/report-cards")
+    for d in page.page.query_selector_all("details.curve-form-box"):
+        d.evaluate("e => e.open = true")
+    page.page.select_option("#card-group", "learning")
+    page.page.click("#card-save")
+    page.page.wait_for_selector("#card-meeting-error:has-text('the meeting date is required')", timeout=15_000)
+    page.page.fill("#card-meeting", "2026-11-25")
+    page.page.fill("#card-activity", "Ran 14 courses; 212 staff attended.")
+    page.page.fill("textarea[id*='domestic_abuse']", "Two DA courses with the refuge.")
+    page.page.click("#card-save")
+    page.page.wait_for_selector("#card-feedback .alert-success", timeout=15_000)
+    [card] = report_cards(engine, "learning")
+    assert (card["meeting_on"], card["activity"], card["priority_activity"]) == (
+        dt.date(2026, 11, 25), "Ran 14 courses; 212 staff attended.", {"domestic_abuse": "Two DA courses with the refuge."})
+    page.page.fill("#card-difference", "Staff confidence in recognising coercive control rose.")
+    page.page.click("#card-save")
+    page.page.wait_for_selector("#card-feedback .alert-success >> text=version 2", timeout=15_000)
+    assert [v["version"] for v in card_versions(engine, card["id"])] == [1, 2]
+    page.open(f"/report-cards?card={card['id']}")
+    assert "Learning and Development: 25 November 2026" in page.text("#card-title")
+    data = page.text("#card-data")  # the learning sub-group leads Domestic Abuse: its indicators, from the dataset
+    assert all(f"{i.label}:" in data for i in library.for_priority("domestic_abuse"))
+    with page.page.expect_download() as dl:
+        page.page.click("#card-download-docx")
+    path = tmp_path / "card.docx"
+    dl.value.save_as(path)
+    from docx import Document
+
+    text = [p.text for p in Document(path).paragraphs]
+    assert "Ran 14 courses; 212 staff attended." in text
+    assert "Staff confidence in recognising coercive control rose." in text
+    for d in page.page.query_selector_all("details.curve-form-box"):
+        d.evaluate("e => e.open = true")
+    page.page.fill("#card-msg-text", "Uptake of DA training by GP practices is low.")
+    page.page.click("#card-msg-save")
+    page.page.wait_for_selector("#card-msg-feedback .alert-success", timeout=15_000)
+    [m] = critical_messages(engine, source_ref=f"report_card {card['id']}")
+    assert (m["group"], m["source"], m["message"]) == ("learning", "report_card",
+                                                       "Uptake of DA training by GP practices is low.")
+    page.screenshot("governance_report_card")
