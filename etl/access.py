@@ -220,3 +220,33 @@ def load_dataset(engine: Engine, board: Board, library: Library, period=None, fo
         rebases=read_rebases(engine),
         target_changes=read_target_changes(engine),
     )
+
+
+def agency_analysis(engine: Engine, agency_code: str, measures: list[str], upto_index: int | None = None) -> list[dict]:
+    """An agency's own analysis beside its figures: per quarter (newest first, up to ``upto_index``), the
+    commentary of its current return and the notes it wrote beside ``measures``. Quarters with neither are left
+    out."""
+    stmt = (select(ReturnVersion.id, ReturnVersion.period, ReturnVersion.period_index, ReturnVersion.version,
+                   ReturnVersion.commentary)
+            .where(ReturnVersion.agency_code == agency_code, ReturnVersion.is_current.is_(True))
+            .order_by(ReturnVersion.period_index.desc()))
+    if upto_index is not None:
+        stmt = stmt.where(ReturnVersion.period_index <= upto_index)
+    with engine.connect() as conn:
+        versions = conn.execute(stmt).all()
+        ids = [v.id for v in versions]
+        notes: dict[int, dict[str, str]] = {}
+        if ids and measures:
+            for rid, code, note in conn.execute(select(ReturnValue.return_id, ReturnValue.measure_code,
+                                                       ReturnValue.note)
+                                                .where(ReturnValue.return_id.in_(ids),
+                                                       ReturnValue.measure_code.in_(measures),
+                                                       ReturnValue.note.is_not(None))):
+                if (note or "").strip():
+                    notes.setdefault(rid, {})[code] = note
+    out = []
+    for v in versions:
+        if v.commentary or notes.get(v.id):
+            out.append({"period": v.period, "version": v.version, "commentary": v.commentary,
+                        "notes": notes.get(v.id, {})})
+    return out

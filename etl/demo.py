@@ -459,6 +459,7 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
         for agency, values in returns[q].items():
             wb = build_template(board, library, agency, q, previous=previous.get(agency))
             fill_values(wb, values, notes=_notes(agency, q))
+            _write_commentary(wb, _commentary(agency, q))
             path = returns_dir / f"{agency}_{q.label.replace(' ', '_')}.xlsx"
             wb.save(path)
             result = load_file(engine, board, library, path, user=DEMO_USER, received_on=received_date(board, agency, q))
@@ -472,7 +473,9 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
     fixed["POL_MISSING_EPISODES"] = int(fixed["POL_MISSING_EPISODES"]) + 23
     fixed["POL_RHI_ELIGIBLE"] = int(fixed["POL_RHI_ELIGIBLE"]) + 20
     wb = build_template(board, library, "POL", q)
-    fill_values(wb, fixed, notes={"POL_MISSING_EPISODES": "Corrected: 23 episodes were recorded after the first return."})
+    fill_values(wb, fixed, notes={**_notes("POL", q),
+                                  "POL_MISSING_EPISODES": "Corrected: 23 episodes were recorded after the first return."})
+    _write_commentary(wb, _commentary("POL", q))
     path = returns_dir / f"POL_{q.label.replace(' ', '_')}_v2.xlsx"
     wb.save(path)
     resub = load_file(engine, board, library, path, user=DEMO_USER, received_on=received_date(board, "POL", LAST) - dt.timedelta(days=40))
@@ -486,9 +489,40 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
 
 
 def _notes(agency: str, q: Quarter) -> dict[str, str]:
+    """The notes agencies wrote beside their own figures (Kent's "agencies' own analysis", seed 003)."""
     if agency == "CSC" and q == LAST:
-        return {"CSC_ASSESS_45WD": "Two team managers' posts vacant since 2024-25 Q3; agency staff covering."}
+        return {"CSC_ASSESS_45WD": "Two team managers' posts vacant since 2024-25 Q3; agency staff covering.",
+                "CSC_REREFERRALS": "Eleven of the re-referrals are two sibling groups referred twice each."}
+    if agency == "CSC" and q == LAST - 1:
+        return {"CSC_ASSESS_45WD": "Recruitment campaign under way; two offers made."}
+    if agency == "POL" and q == LAST - 1:
+        return {"POL_RHI_72H": "Same-day notifications now cover weekends too."}
     return {}
+
+
+def _commentary(agency: str, q: Quarter) -> str | None:
+    """A short commentary per return: the agency's own reading of its quarter."""
+    if agency == "CSC" and q == LAST:
+        return ("Contacts were steady, but re-referrals rose again: most are families closed after one assessment "
+                "without a step-down plan. Assessment timeliness recovered a little with agency cover; it will not "
+                "reach the target until both team manager posts are filled.")
+    if agency == "POL" and q in (LAST, LAST - 1):
+        return ("Return home interviews within 72 hours keep improving since the same-day notification started; "
+                "missing episodes are concentrated in two children's homes.")
+    return None
+
+
+def _write_commentary(wb, text: str | None) -> None:
+    """Type ``text`` into the About sheet's Commentary cell, as an agency would."""
+    from etl.returns import layout
+
+    if not text:
+        return
+    ws = wb[layout.ABOUT_SHEET]
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if row[0].value == layout.COMMENTARY_LABEL:
+            ws.cell(row[0].row, 2, text)
+            return
 
 
 def _governance(engine, library: Library) -> None:

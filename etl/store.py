@@ -66,6 +66,7 @@ class ReturnVersion(Base):
     loaded_by: Mapped[str] = mapped_column(String(120))
     superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     contact: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    commentary: Mapped[str | None] = mapped_column(Text, nullable=True)  # the agency's own analysis
 
     values: Mapped[list[ReturnValue]] = relationship(back_populates="version", cascade="all, delete-orphan")
     issues: Mapped[list[ReturnIssue]] = relationship(back_populates="version", cascade="all, delete-orphan")

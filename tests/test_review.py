@@ -148,3 +148,18 @@ def test_cli_decides_closes_and_shows(store, board, library):
     assert r.exit_code == 0 and "2026-27 Q2: closed by" in r.output
     assert (f"  {exceptions[0]}: challenged by" in r.output
             and "One family. (would settle it: Families, not children)" in r.output)
+
+
+def test_the_agencies_own_analysis_is_read_beside_its_figures(store):
+    from etl.access import agency_analysis
+
+    engine, _ = store
+    items = agency_analysis(engine, "CSC", ["CSC_REREFERRALS", "CSC_REFERRALS"])
+    assert [i["period"] for i in items] == ["2026-27 Q2"]  # the only quarter with a note or commentary on these
+    assert items[0]["notes"] == {"CSC_REREFERRALS": "Eleven of the re-referrals are two sibling groups referred "
+                                                    "twice each."}
+    assert items[0]["commentary"].startswith("Contacts were steady, but re-referrals rose again")
+    assert agency_analysis(engine, "CSC", ["CSC_REREFERRALS"], upto_index=0) == []
+    pol = agency_analysis(engine, "POL", ["POL_RHI_72H"])
+    assert [i["period"] for i in pol] == ["2026-27 Q2", "2026-27 Q1"]
+    assert pol[1]["notes"] == {"POL_RHI_72H": "Same-day notifications now cover weekends too."}

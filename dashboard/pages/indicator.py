@@ -242,6 +242,49 @@ def _proposal(history: list[dict]) -> str | None:
     return str(latest["spc_rebase_proposal"]) if latest and latest.get("spc_rebase_proposal") else None
 
 
+def _measures(ind: Indicator) -> list[str]:
+    codes = [ind.numerator, ind.denominator, getattr(ind.chart, "numerator", None),
+             getattr(ind.chart, "denominator", None)]
+    return [c for c in dict.fromkeys(codes) if c and c != "population_0_17"]
+
+
+def agency_analysis_box(v: View, ind: Indicator, agency_name: str, period: Quarter) -> html.Section | None:
+    """The agency's own analysis next to its figure: the notes it wrote beside this indicator's measures and the
+    commentary of its return, this quarter first, earlier quarters below."""
+    from dashboard import data
+    from dashboard.components.safe_text import safe_markdown
+    from dashboard.data import DataUnavailable
+    from etl.access import agency_analysis
+
+    try:
+        items = agency_analysis(data.source().engine(), ind.agency, _measures(ind), period.index)
+    except DataUnavailable:
+        return None
+    if not items:
+        return None
+    names = {m.code: m.name for m in v.library.measures.values()}
+
+    def block(item: dict) -> list:
+        out: list = []
+        for code, note in item["notes"].items():
+            out.append(html.P([html.Strong(f"On {names.get(code, code)}: "), note], className="mb-1 agency-note"))
+        if item["commentary"]:
+            out += [html.Div([html.Strong("The return's commentary: "), safe_markdown(item["commentary"])],
+                             className="agency-commentary")]
+        return out
+
+    current = [i for i in items if i["period"] == str(period)]
+    earlier = [i for i in items if i["period"] != str(period)]
+    return html.Section([
+        html.H2(f"{agency_name}'s own analysis", className="h5"),
+        *(block(current[0]) if current else [html.P(f"Nothing written with the {period} return.",
+                                                    className="small-print")]),
+        html.Details([html.Summary(f"Earlier quarters ({len(earlier)})"),
+                      html.Ul([html.Li([html.Strong(i["period"]), *block(i)]) for i in earlier])])
+        if earlier else None,
+    ], className="agency-analysis", id="agency-analysis", **{"aria-label": "The agency's own analysis"})
+
+
 def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Div:
     ind = v.indicator(str(indicator_id)) if indicator_id else None
     if ind is None or ind.id not in v.indicators:
@@ -331,6 +374,7 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
         html.P(latest_sentence(ind, row), className="lead-summary"),
         _facts(v, ind, row, period),
         notes_box(notes),
+        agency_analysis_box(v, ind, agency, period),
         reason_block,
         decision_box(ind.id, str(period), bool(reasons and any(r.needs_attention for r in reasons))),
         toc,

@@ -317,3 +317,13 @@ def test_gov009_write_a_report_card_edit_it_export_it_and_raise_a_message(page, 
     assert (m["group"], m["source"], m["message"]) == ("learning", "report_card",
                                                        "Uptake of DA training by GP practices is low.")
     page.screenshot("governance_report_card")
+
+
+def test_gov010_the_agencys_own_analysis_is_beside_its_figure(page, writable):
+    from etl.access import agency_analysis
+
+    [latest, *_] = agency_analysis(writable[1], "CSC", ["CSC_REREFERRALS", "CSC_REFERRALS"])
+    page.open("/indicator/rereferral_rate")
+    text = page.text("#agency-analysis")
+    assert f"On Re-referrals within 12 months: {latest['notes']['CSC_REREFERRALS']}" in text
+    assert " ".join(latest["commentary"].split()) in text

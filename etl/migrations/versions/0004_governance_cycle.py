@@ -26,6 +26,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("rebase_decision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("source", sa.String(length=16), nullable=True))
+    with op.batch_alter_table("return_version", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("commentary", sa.Text(), nullable=True))
     op.create_table(
         "action_update",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -188,6 +190,8 @@ def downgrade() -> None:
     with op.batch_alter_table("action_update", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_action_update_action_id"))
     op.drop_table("action_update")
+    with op.batch_alter_table("return_version", schema=None) as batch_op:
+        batch_op.drop_column("commentary")
     with op.batch_alter_table("rebase_decision", schema=None) as batch_op:
         batch_op.drop_column("source")
     with op.batch_alter_table("action_plan_item", schema=None) as batch_op:
