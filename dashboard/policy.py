@@ -43,7 +43,8 @@ PAGES: dict[str, tuple[str, ...]] = {
 CALLBACK_MODULES: dict[str, tuple[str, ...]] = {"dash.dash": ANYONE, "dashboard.components.curve_forms": ("govern",),
                                                "dashboard.components.review_forms": ("govern",),
                                                "dashboard.components.message_forms": ("govern",),
-                                               "dashboard.components.card_forms": ("govern",)}
+                                               "dashboard.components.card_forms": ("govern",),
+                                               "dashboard.components.evidence_forms": ("govern",)}
 # Flask routes of the app's own, by endpoint: the permission each needs.
 ROUTES: dict[str, tuple[str, ...]] = {"oba_audit_csv": ("admin",)}
 

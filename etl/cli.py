@@ -110,13 +110,14 @@ def _register_subcommands() -> None:
     from etl.admin_commands import audit_group, backup_cmd, restore_cmd, users_group
     from etl.benchmarks.commands import benchmarks_group, neighbours_group
     from etl.demo import demo_cmd
+    from etl.evidence import evidence_group
     from etl.exports import export_group
     from etl.governance import curve_group
     from etl.returns.commands import returns_group
     from etl.review import review_group
 
     for command in (returns_group, benchmarks_group, neighbours_group, curve_group, review_group, export_group,
-                    demo_cmd, serve_cmd, users_group, audit_group, backup_cmd, restore_cmd):
+                    evidence_group, demo_cmd, serve_cmd, users_group, audit_group, backup_cmd, restore_cmd):
         main.add_command(command)
 
 

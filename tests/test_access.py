@@ -92,6 +92,7 @@ CALLBACK_ROLES = {  # callback modules outside the pages: who may use them
     "dashboard.components.review_forms": {"analyst", "admin"},
     "dashboard.components.message_forms": {"analyst", "admin"},
     "dashboard.components.card_forms": {"analyst", "admin"},
+    "dashboard.components.evidence_forms": {"analyst", "admin"},
 }
 REFUSED = "Not available to your account"
 

@@ -327,3 +327,27 @@ def test_gov010_the_agencys_own_analysis_is_beside_its_figure(page, writable):
     text = page.text("#agency-analysis")
     assert f"On Re-referrals within 12 months: {latest['notes']['CSC_REREFERRALS']}" in text
     assert " ".join(latest["commentary"].split()) in text
+
+
+def test_gov011_record_a_finding_beside_the_data_and_read_the_sources(page, writable, board):
+    from etl.evidence import evidence_items, information_sources
+
+    engine = writable[1]
+    page.open("/priority/neglect")
+    for d in page.page.query_selector_all("details.curve-form-box"):
+        d.evaluate("e => e.open = true")
+    page.page.fill("#ev-title", "Multi-agency neglect audit")
+    page.page.fill("#ev-finding", "Chronologies were missing in 6 of the 10 cases audited.")
+    page.page.click("#ev-save")
+    page.page.wait_for_selector("#ev-date-error:has-text('the date of the finding is required')", timeout=15_000)
+    page.page.fill("#ev-date", "2026-09-15")
+    page.page.click("#ev-save")
+    page.page.wait_for_selector("#ev-feedback .alert-success", timeout=15_000)
+    [item] = [i for i in evidence_items(engine, priority="neglect") if i["title"] == "Multi-agency neglect audit"]
+    assert (item["kind"], item["found_on"], item["priorities"]) == ("multi_agency_audit", dt.date(2026, 9, 15),
+                                                                    ["neglect"])
+    assert "Chronologies were missing in 6 of the 10 cases audited." in page.text("#evidence-list")
+    page.open("/returns")
+    rows = information_sources(engine, board)
+    table = page.text("#sources-table")
+    assert all(r["provider"] in table for r in rows)
