@@ -139,17 +139,18 @@ def _plain(value: Any) -> Any:
 
 
 def close_quarter(engine: Engine, board: Board, library: Library, period: str, closed_by: str | None = None,
-                  at: dt.datetime | None = None) -> dict:
+                  at: dt.datetime | None = None, dataset=None) -> dict:
     """Close ``period``: keep the dataset's rows, exceptions and decisions as the board saw them.
 
     Refused while an exception has no decision (PQA has not finished the review), and for a quarter already
-    closed. Returns the snapshot (``closed_quarter_snapshot``).
+    closed. Returns the snapshot (``closed_quarter_snapshot``). ``dataset``: the dataset as of ``period``
+    when the caller has it already (it is built from the store otherwise).
     """
     from etl.access import load_dataset
 
     q = _quarter("period", period, "the quarter")
     label = q.label
-    ds = load_dataset(engine, board, library, period=q, forecasts=False)
+    ds = dataset if dataset is not None else load_dataset(engine, board, library, period=q, forecasts=False)
     if ds.period is None or ds.period != q:
         raise OBAError(f"there are no returns for {label}, so there is nothing to close")
     rows = ds.at(q)

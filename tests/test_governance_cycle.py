@@ -208,11 +208,11 @@ def demo_engine(tmp_path_factory, board, library):
 def test_a_target_change_applies_from_its_quarter_and_earlier_quarters_keep_theirs(demo_engine, board, library):
     from etl.access import load_dataset
 
-    ind = "assessments_45_days"
+    ind = "rereferral_rate"  # board target 20, tolerance 2; the demo changes neither
     before = load_dataset(demo_engine, board, library, forecasts=False).series(ind, forecast=False)
-    assert set(before["target"]) == {88.0}
-    change_target(demo_engine, library, ind, "2025-26 Q3", "Board accepted a lower target while posts are filled.",
-                  target=70, tolerance=5, decided_by="PQA")
+    assert set(before["target"]) == {20.0}
+    change_target(demo_engine, library, ind, "2025-26 Q3", "Board accepted a higher ceiling while the plan beds in.",
+                  target=25, tolerance=3, decided_by="PQA")
     try:
         after = load_dataset(demo_engine, board, library, forecasts=False).series(ind, forecast=False)
     finally:
@@ -223,9 +223,9 @@ def test_a_target_change_applies_from_its_quarter_and_earlier_quarters_keep_thei
 
     cut = Quarter(2025, 3).index
     early, late = after[after["period_index"] < cut], after[after["period_index"] >= cut]
-    assert set(early["target"]) == {88.0} and set(early["tolerance"]) == {4.0}
-    assert set(late["target"]) == {70.0} and set(late["tolerance"]) == {5.0}
+    assert set(early["target"]) == {20.0} and set(early["tolerance"]) == {2.0}
+    assert set(late["target"]) == {25.0} and set(late["tolerance"]) == {3.0}
     assert list(early["rag"]) == list(before[before["period_index"] < cut]["rag"])
-    expected = [rag_rating([v], 70.0, 5.0, "higher_better", decimals=library.indicator(ind).decimals)[0]
+    expected = [rag_rating([v], 25.0, 3.0, library.indicator(ind).polarity, decimals=library.indicator(ind).decimals)[0]
                 for v in late["value"]]
     assert list(late["rag"]) == expected and list(late["rag"]) != list(before[before["period_index"] >= cut]["rag"])

@@ -88,7 +88,7 @@ def test_the_data_section_is_filled_from_the_dataset(store, board, library):
     from etl.access import load_dataset
 
     engine, _ = store
-    card = create_card(engine, board, by="ann", group_id="exploitation", meeting_on="2026-11-18",
+    card = create_card(engine, board, by="ann", group_id="exploitation", meeting_on="2026-11-30",
                        activity="Missing audit.")
     data = report_card_data(engine, board, library, report_cards(engine, "exploitation")[0])
     assert data["period"] == "2026-27 Q2" and data["priorities"] == ["Child Sexual Exploitation and Missing"]
@@ -104,17 +104,17 @@ def test_the_data_section_is_filled_from_the_dataset(store, board, library):
 
 def test_cli_exports_docx_and_pdf(store, board, library, tmp_path):
     engine, path = store
-    card = create_card(engine, board, by="ann", group_id="pqa", meeting_on="2026-11-18",
+    card = create_card(engine, board, by="ann", group_id="pqa", meeting_on="2026-11-30",
                        activity="Reviewed the Q2 dataset.\nTwo audits.", difference="Fewer re-referrals audited late.",
                        priority_activity={"voice_of_child": "Children's views read first."})
     raise_message(engine, board, library, by="ann", group_id="pqa", message="Agency cover needed for assessments.",
                   source="report_card", source_ref=f"report_card {card.id}")
     run = CliRunner().invoke
     out = tmp_path / "card.docx"
-    r = run(main, ["--db", str(path), "export", "report-card", "--group", "pqa", "--meeting", "2026-11-18",
+    r = run(main, ["--db", str(path), "export", "report-card", "--group", "pqa", "--meeting", "2026-11-30",
                    "--format", "docx", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    assert r.output == (f"Wrote the Performance and Quality Assurance report card for 18 November 2026 with the data "
+    assert r.output == (f"Wrote the Performance and Quality Assurance report card for 30 November 2026 with the data "
                         f"for 2026-27 Q2 to {out}.\n")
     from docx import Document
 
@@ -124,10 +124,10 @@ def test_cli_exports_docx_and_pdf(store, board, library, tmp_path):
     assert "Sub-group activity related to the board priority Voice of the Child" in text
     assert any(t.startswith("Re-referrals: ") for t in text)
     pdf = tmp_path / "card.pdf"
-    r = run(main, ["--db", str(path), "export", "report-card", "--group", "pqa", "--meeting", "2026-11-18",
+    r = run(main, ["--db", str(path), "export", "report-card", "--group", "pqa", "--meeting", "2026-11-30",
                    "-o", str(pdf)])
     assert r.exit_code == 0 and pdf.read_bytes()[:5] == b"%PDF-"
     r = run(main, ["--db", str(path), "export", "report-card", "--group", "pqa", "--meeting", "2026-12-01",
                    "-o", str(pdf)])
     assert r.exit_code == 1 and r.output == ("Error: there is no report card for sub-group 'pqa' and the meeting on "
-                                             "2026-12-01 (its cards: 2026-11-18)\n")
+                                             "2026-12-01 (its cards: 2026-11-30, 2026-11-18, 2026-08-19)\n")

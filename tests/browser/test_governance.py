@@ -111,11 +111,14 @@ def test_gov002_add_an_action_then_update_it(page, writable):
     assert len(read_actions(engine, "cla_rate")) == 1
 
 
-def test_gov003_an_overdue_action_stands_out(page):
-    page.open("/indicator/return_home_interviews")
-    badge = page.page.locator("#actions-table .standing-overdue .action-standing")
-    assert badge.count() == 1 and badge.inner_text() == "Overdue"
-    assert "1 overdue" in page.text("#actions-table caption")
+def test_gov003_an_overdue_action_stands_out(page, writable):
+    actions = read_actions(writable[1], "rereferral_rate")
+    overdue = [a for a in actions if a["standing"] == "overdue"]
+    assert overdue  # the demo's monthly review, due 30 September 2026, still says "on track"
+    page.open("/indicator/rereferral_rate")
+    badges = page.page.locator("#actions-table .standing-overdue .action-standing")
+    assert badges.count() == len(overdue) and badges.first.inner_text() == "Overdue"
+    assert f"{len(overdue)} overdue" in page.text("#actions-table caption")
 
 
 def test_gov004_the_second_editor_is_told_and_sees_both(page, writable, library):
@@ -189,7 +192,8 @@ def test_gov007_decide_an_exception_then_close_the_quarter(page, writable, board
     ex = ds.exceptions
     inds = sorted(set(ex[ex["severity"].isin(("high", "medium", "low"))]["indicator_id"]))
     period = str(ds.period)
-    first = inds[0]
+    decided = exception_decisions(engine, period)
+    first = next(i for i in inds if i not in decided)  # the demo's review of the quarter is under way
     page.open(f"/indicator/{first}")
     assert page.text("#exception-position") == "Not yet reviewed by PQA"
     page.page.check("#exception-review input[value='challenged']")
@@ -197,7 +201,7 @@ def test_gov007_decide_an_exception_then_close_the_quarter(page, writable, board
     page.page.click("#exception-save")
     page.page.wait_for_selector("#exception-settle-error:has-text('what data would settle it is required')",
                                 timeout=15_000)
-    assert exception_decisions(engine, period) == {}
+    assert first not in exception_decisions(engine, period)
     page.page.fill("#exception-settle", "The count by family for four quarters")
     page.page.click("#exception-save")
     page.page.wait_for_selector("#exception-feedback .alert-success", timeout=15_000)
@@ -215,10 +219,11 @@ def test_gov007_decide_an_exception_then_close_the_quarter(page, writable, board
     assert page.page.is_disabled("#close-quarter")
     from etl.review import decide_exception
 
-    for ind in inds[1:]:
+    rest = [i for i in inds if i != first and i not in decided]
+    for ind in rest:
         decide_exception(engine, library, ind, period, "agreed", decided_by="ann.analyst")
     page.open("/review")
-    assert page.text("#review-table tbody").count("Agreed by ann.analyst") == len(inds) - 1
+    assert page.text("#review-table tbody").count("Agreed by ann.analyst") == len(rest)
     page.page.click("#close-quarter")
     page.page.wait_for_selector("#close-feedback .alert-success", timeout=60_000)
     snap = closed_quarter_snapshot(engine, period)
