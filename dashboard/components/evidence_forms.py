@@ -83,7 +83,7 @@ def evidence_section(priority_id: str, priority_name: str) -> html.Section | Non
         ], className="curve-form-box")
     return html.Section([
         html.H2(f"Evidence beside the data: what else the board knows about {priority_name}",
-                className="question-title"),
+                className="evidence-title"),
         html.Div(evidence_list(items, labels), id="evidence-view"),
         form,
     ], className="question-section evidence-section", id="evidence")
