@@ -73,7 +73,7 @@ def evidence_section(priority_id: str, priority_name: str) -> html.Section | Non
                 _field("Title", _text_input("ev-title", limit=200), "ev-title"),
                 _field("What was found", _area("ev-finding", None, 3), "ev-finding"),
                 _field("Who carried it out", _text_input("ev-source", limit=200), "ev-source"),
-                _field("Indicators it explains", dcc.Dropdown(id="ev-indicators", multi=True, options=[
+                _field("Indicators it explains", dbc.Checklist(id="ev-indicators", value=[], options=[
                     {"label": labels[i.id], "value": i.id} for i in library.for_priority(priority_id)]),
                     "ev-indicators"),
                 dcc.Store(id="ev-context", data={"priority": priority_id}),

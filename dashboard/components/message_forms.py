@@ -94,8 +94,9 @@ def message_form(messages: list[dict], groups: dict[str, str], labels: dict[str,
                                                         value=dt.date.today().isoformat()), "msg-raised"), md=6),
             ]),
             _field("Critical message", _area("msg-text", None, 3), "msg-text"),
-            _field("Linked indicators", dcc.Dropdown(id="msg-indicators", multi=True, options=[
-                {"label": v, "value": k} for k, v in sorted(labels.items(), key=lambda x: x[1])]), "msg-indicators"),
+            _field("Linked indicators", html.Div(dbc.Checklist(id="msg-indicators", value=[], options=[
+                {"label": v, "value": k} for k, v in sorted(labels.items(), key=lambda x: x[1])]),
+                className="checklist-scroll"), "msg-indicators"),
             dbc.Row([
                 dbc.Col(_field("BMG meeting", dbc.Input(id="msg-bmg", type="date"), "msg-bmg"), md=6),
                 dbc.Col(_field("BMG decision", _select("msg-decision", [("", "Not yet decided"),

@@ -357,3 +357,23 @@ def test_gov011_record_a_finding_beside_the_data_and_read_the_sources(page, writ
     rows = information_sources(engine, board)
     table = page.text("#sources-table")
     assert all(r["provider"] in table for r in rows)
+
+
+@pytest.mark.parametrize("path", ["/indicator/rereferral_rate", "/messages", "/report-cards?card=1",
+                                  "/priority/neglect", "/review"])
+def test_gov012_the_forms_open_pass_axe_and_fit_a_projector(chromium, writable, path):
+    from .support import PROJECTOR
+    from .test_accessibility import _serious
+
+    context = chromium.new_context(viewport=PROJECTOR, bypass_csp=True)
+    b = Browser(context.new_page(), writable[0])
+    try:
+        b.open(path)
+        for d in b.page.query_selector_all("details"):
+            d.evaluate("e => e.open = true")
+        assert _serious(b.page) == []
+        assert b.page.evaluate("document.documentElement.scrollWidth") <= 1024
+        b.screenshot(f"governance_projector_{path.strip('/').replace('/', '_').replace('?', '_')}", full_page=False)
+    finally:
+        context.close()
+    assert b.errors == []
