@@ -229,3 +229,15 @@ def test_a_target_change_applies_from_its_quarter_and_earlier_quarters_keep_thei
     expected = [rag_rating([v], 25.0, 3.0, library.indicator(ind).polarity, decimals=library.indicator(ind).decimals)[0]
                 for v in late["value"]]
     assert list(late["rag"]) == expected and list(late["rag"]) != list(before[before["period_index"] >= cut]["rag"])
+
+
+def test_accepting_the_proposed_rebase_is_recorded_as_such(engine, library):
+    from etl.governance import record_rebase
+
+    record_rebase(engine, library, "cla_rate", "2025-26 Q3", "The library's proposal: a sustained shift.", "ann",
+                  source="proposal")
+    record_rebase(engine, library, "cla_rate", "2026-27 Q1", "A new edge-of-care service.", "ann")
+    assert [(d["period"], d["source"]) for d in curve_decisions(engine, "cla_rate")
+            if d["kind"] == "rebase"] == [("2026-27 Q1", "analyst"), ("2025-26 Q3", "proposal")]
+    with pytest.raises(InvalidField, match="already rebased at 2025-26 Q3"):
+        record_rebase(engine, library, "cla_rate", "2025-26 Q3", "again", "ann", source="proposal")
