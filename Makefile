@@ -36,9 +36,10 @@ system-test-deps:
 	  fi; \
 	fi
 
-## Build the synthetic demo database and serve the dashboard on http://127.0.0.1:8050
+## Build the synthetic demo database and serve the dashboard on http://127.0.0.1:8050 (or the next free port;
+## choose one with `make run PORT=8060`)
 run: install
-	$(BIN)/oba demo
+	$(BIN)/oba demo $(if $(PORT),--port $(PORT))
 
 ## Build the demo database only
 demo: install

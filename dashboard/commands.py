@@ -26,14 +26,25 @@ def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, workers:
     Waitress by default; gunicorn with --workers N. On any address but loopback the store must have accounts
     (`oba users add NAME --role admin`); --debug is refused there.
     """
-    from dashboard.server import check_settings, serve
+    from dataclasses import replace
+
+    from click.core import ParameterSource
+
+    from dashboard.server import check_settings, choose_port, in_reloader_child, serve
 
     app = ctx.find_object(AppContext) or AppContext()
     db = db or app.db
     board = app.board_path
+    if debug and in_reloader_child():  # the parent process checked and said all this, and holds the port
+        serve(db=db, board_path=board, host=host, port=port, debug=True, workers=workers, threads=threads)
+        return
+    click.echo(replace(app, db=db, from_env=app.from_env if db == app.db else ()).describe(), err=True)
     check_settings(db, host, debug, workers)
+    port, note = choose_port(host, port, explicit=ctx.get_parameter_source("port") != ParameterSource.DEFAULT)
+    if note:
+        click.echo(note)
     how = "Flask's development server (debug)" if debug else (
         f"gunicorn, {workers} workers x {threads} threads" if workers > 1 else f"waitress, {threads} threads")
-    click.echo(f"Serving the dashboard for {AppContext(db=db).safe_url} on http://{host}:{port} with {how} "
-               "(Ctrl+C to stop)")
-    serve(db=db, board_path=board, host=host, port=port, debug=debug, workers=workers, threads=threads)
+    click.echo(f"Starting the dashboard on port {port} with {how}…")
+    serve(db=db, board_path=board, host=host, port=port, debug=debug, workers=workers, threads=threads,
+          say=click.echo)

@@ -48,7 +48,11 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, db: str | None, board_path: Path | None) -> None:
     """Outcome-Based Accountability dashboard for a safeguarding children partnership."""
-    ctx.obj = AppContext(db=db, board_path=board_path)
+    from click.core import ParameterSource
+
+    from_env = tuple(name for name, param in (("db", "db"), ("board", "board_path"))
+                     if ctx.get_parameter_source(param) == ParameterSource.ENVIRONMENT)
+    ctx.obj = AppContext(db=db, board_path=board_path, from_env=from_env, announce=True)
 
 
 @main.command("init")
@@ -78,11 +82,13 @@ def indicators_check(app: AppContext) -> None:
     from etl.context import default_board_path
     from indicators.board import check_board
 
+    app.say_where()
     library, issues = check_library()
     board_path = app.board_path or default_board_path()
-    if library is not None:
-        _, board_issues = check_board(board_path, library)
-        issues += board_issues
+    board, board_issues = check_board(board_path, library)
+    issues += board_issues
+    if board is not None and board.neighbour_set:
+        issues += _neighbour_set_issues(app, board, board_path)
     for issue in issues:
         click.echo(str(issue), err=issue.level == "error")
     errors = sum(i.level == "error" for i in issues)
@@ -92,6 +98,29 @@ def indicators_check(app: AppContext) -> None:
                    f"board {board_path}: {errors} error(s), {warnings} warning(s).")
     if errors:
         sys.exit(1)
+
+
+def _neighbour_set_issues(app: AppContext, board, board_path: Path) -> list:
+    """A warning when the board names a statistical neighbour set the store does not hold (when it can be read)."""
+    from etl.board_init import CURRENT_DFE_NEIGHBOUR_SET, stored_neighbour_sets
+    from indicators._yaml import read_located_yaml
+    from indicators.definitions import DefinitionIssue
+
+    names = stored_neighbour_sets(app)
+    if names is None or board.neighbour_set in names:
+        return []
+    if names:
+        have = "the store holds " + ", ".join(names) + "; name one of them, or import the board's"
+    else:
+        have = (f"no set is stored yet: import DfE's list (`oba neighbours import "
+                f"{CURRENT_DFE_NEIGHBOUR_SET}_long.csv`)")
+    try:
+        line = read_located_yaml(board_path).line_of(("neighbour_set",))
+    except Exception:  # the board was read a moment ago; a line number is only a nicety
+        line = None
+    return [DefinitionIssue("warning", "neighbour-set-missing", str(board_path), line, "neighbour_set",
+                            f"the statistical neighbour set '{board.neighbour_set}' is not in the store, so the "
+                            f"dashboard shows no neighbour comparisons; {have}")]
 
 
 @indicators_group.command("list")
@@ -109,15 +138,18 @@ def _register_subcommands() -> None:
     from dashboard.commands import serve_cmd
     from etl.admin_commands import audit_group, backup_cmd, restore_cmd, users_group
     from etl.benchmarks.commands import benchmarks_group, neighbours_group
+    from etl.board_init import board_group
     from etl.demo import demo_cmd
+    from etl.doctor import doctor_cmd
     from etl.evidence import evidence_group
     from etl.exports import export_group
     from etl.governance import curve_group
     from etl.returns.commands import returns_group
     from etl.review import review_group
 
-    for command in (returns_group, benchmarks_group, neighbours_group, curve_group, review_group, export_group,
-                    evidence_group, demo_cmd, serve_cmd, users_group, audit_group, backup_cmd, restore_cmd):
+    for command in (board_group, doctor_cmd, returns_group, benchmarks_group, neighbours_group, curve_group,
+                    review_group, export_group, evidence_group, demo_cmd, serve_cmd, users_group, audit_group,
+                    backup_cmd, restore_cmd):
         main.add_command(command)
 
 

@@ -10,20 +10,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from etl.errors import StoreNotReady
-from etl.store import PROJECT_ROOT, database_url, make_engine, redact
+from etl.paths import DEMO_BOARD, board_source, default_board_path
+from etl.store import database_url, make_engine, redact
 from indicators.board import Board, load_board
 from indicators.definitions import Library, load_library
 
-DEMO_BOARD = PROJECT_ROOT / "data" / "demo" / "board.yaml"
-
-
-def default_board_path() -> Path:
-    """``OBA_BOARD``, else ``data/board.yaml`` when a board has set one up, else the demo board."""
-    env = os.environ.get("OBA_BOARD")
-    if env:
-        return Path(env)
-    own = PROJECT_ROOT / "data" / "board.yaml"
-    return own if own.exists() else DEMO_BOARD
+__all__ = ["DEMO_BOARD", "AppContext", "current_user", "default_board_path"]
 
 
 def current_user() -> str:
@@ -41,6 +33,26 @@ class AppContext:
     _engine: Engine | None = field(default=None, repr=False)
     _library: Library | None = field(default=None, repr=False)
     _board: Board | None = field(default=None, repr=False)
+    from_env: tuple[str, ...] = ()
+    """Which of --db and --board came from OBA_DATABASE_URL and OBA_BOARD, to say so."""
+    announce: bool = False
+    """Say which store and board are used (on stderr) the first time either is asked for: the command line."""
+    _announced: bool = field(default=False, repr=False)
+
+    def describe(self) -> str:
+        """One line naming the store and the board file this command uses."""
+        board = self.board_path or default_board_path()
+        db_note = " (OBA_DATABASE_URL)" if "db" in self.from_env else ""
+        board_note = " (OBA_BOARD)" if "board" in self.from_env else board_source(self.board_path)
+        return f"Store {self.safe_url}{db_note}; board {board}{board_note}"
+
+    def say_where(self) -> None:
+        """Print describe() on stderr once, when this context speaks for a command."""
+        if self.announce and not self._announced:
+            import click
+
+            self._announced = True
+            click.echo(self.describe(), err=True)
 
     @property
     def url(self) -> str:
@@ -51,6 +63,7 @@ class AppContext:
         return redact(self.url)
 
     def engine(self, require_ready: bool = True) -> Engine:
+        self.say_where()
         if self._engine is None:
             self._engine = make_engine(self.db)
         if require_ready:
@@ -69,6 +82,7 @@ class AppContext:
         return self._library
 
     def board(self) -> Board:
+        self.say_where()
         if self._board is None:
             self._board = load_board(self.board_path or default_board_path(), self.library())
         return self._board

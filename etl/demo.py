@@ -29,13 +29,21 @@ from pathlib import Path
 import click
 import numpy as np
 
-from etl.store import PROJECT_ROOT
+from etl.paths import data_dir
 from indicators.board import Board
 from indicators.definitions import Library
 from indicators.periods import Quarter, quarter_range
 
-DEMO_DIR = PROJECT_ROOT / "data" / "demo"
-DEMO_DB = PROJECT_ROOT / "data" / "demo.sqlite"
+
+def demo_workdir() -> Path:
+    """Where the demo's generated workbooks and benchmark files go: data/demo under the current folder (OBA_HOME)."""
+    return data_dir() / "demo"
+
+
+def demo_db_path() -> Path:
+    return data_dir() / "demo.sqlite"
+
+
 DEMO_USER = "oba-demo"
 FIRST = Quarter(2023, 3)  # 2023-24 Q3
 LAST = Quarter(2026, 2)  # 2026-27 Q2: twelve quarters
@@ -442,7 +450,7 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
     from etl.returns.template import build_template, fill_values
     from etl.store import make_engine, writer
 
-    workdir = Path(workdir or DEMO_DIR)
+    workdir = Path(workdir or demo_workdir())
     returns_dir = workdir / "returns"
     bench_dir = workdir / "benchmarks"
     for d in (returns_dir, bench_dir):
@@ -590,9 +598,10 @@ def _is_demo_store(url: str) -> bool:
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Build the demo database only; do not start the dashboard.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8050, show_default=True, type=int)
-@click.pass_obj
-def demo_cmd(app, no_serve: bool, host: str, port: int) -> None:
+@click.option("--port", default=8050, show_default=True, type=int,
+              help="Port to listen on (when the default is taken, the next free one is used).")
+@click.pass_context
+def demo_cmd(ctx: click.Context, no_serve: bool, host: str, port: int) -> None:
     """Build the synthetic demo (fictional Harrowdale) and serve the dashboard on it.
 
     The demo store is data/demo.sqlite unless --db is given; a store holding anyone's real returns is never
@@ -600,13 +609,22 @@ def demo_cmd(app, no_serve: bool, host: str, port: int) -> None:
     """
     import time
 
+    from click.core import ParameterSource
+
     from etl.context import DEMO_BOARD
     from etl.errors import OBAError
     from etl.store import database_url, redact
     from indicators.board import load_board
     from indicators.definitions import load_library
 
-    url = database_url(app.db or str(DEMO_DB))
+    app = ctx.obj
+    url = database_url(app.db or str(demo_db_path()))
+    note = None
+    if not no_serve:  # before the build, so that a taken port is known at once
+        from dashboard.server import check_settings, choose_port
+
+        check_settings(url, host, False, 1)
+        port, note = choose_port(host, port, explicit=ctx.get_parameter_source("port") != ParameterSource.DEFAULT)
     if not _is_demo_store(url):
         raise OBAError(f"{redact(url)} holds returns that are not the demo's; the demo will not overwrite them. "
                        "Pass another --db for the demo.")
@@ -626,16 +644,19 @@ def demo_cmd(app, no_serve: bool, host: str, port: int) -> None:
     board_path = app.board_path or DEMO_BOARD
     board = load_board(board_path, library)
     t0 = time.perf_counter()
+    click.echo(f"Store {redact(url)}; board {board_path}", err=True)
     counts = build_demo(url, board, library, echo=click.echo)
     click.echo(f"Demo built in {time.perf_counter() - t0:.1f} s: {counts['returns']} returns, one resubmission, "
                f"{counts['benchmark_files']} benchmark files, at {redact(url)}.")
     if no_serve:
         click.echo(f"Serve it with: oba --db {redact(url)} --board {board_path} serve")
         return
-    from dashboard.app import serve
+    from dashboard.server import serve
 
-    click.echo(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)")
-    serve(db=url, board_path=str(board_path), host=host, port=port)
+    if note:
+        click.echo(note)
+    click.echo(f"Starting the dashboard on port {port}…")
+    serve(db=url, board_path=str(board_path), host=host, port=port, say=click.echo)
 
 
 def _year_of_review(engine, board: Board, library: Library) -> None:

@@ -31,7 +31,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "oba.sqlite"
 
 
 def utcnow() -> dt.datetime:
@@ -495,7 +494,9 @@ class AuditEvent(Base):
 
 def database_url(db: str | None = None) -> str:
     """The URL to use: ``--db``, else OBA_DATABASE_URL, else the default SQLite file. A plain path means SQLite."""
-    url = db or os.environ.get("OBA_DATABASE_URL") or str(DEFAULT_DB_PATH)
+    from etl.paths import default_db_path  # data/ under the current folder or OBA_HOME, never the install's
+
+    url = db or os.environ.get("OBA_DATABASE_URL") or str(default_db_path())
     if "://" not in url:
         url = f"sqlite:///{Path(url).expanduser().resolve()}"
     return url

@@ -18,13 +18,15 @@ from indicators.definitions import (
     DefinitionIssue,
     Library,
     _read,
+    did_you_mean,
     pydantic_issues,
+    target_issues,
 )
 from indicators.periods import Quarter
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LocalAuthority(_Strict):
@@ -228,7 +230,12 @@ def load_board(path: Path, library: Library | None = None) -> Board:
 
 
 def check_board(path: Path, library: Library | None = None) -> tuple[Board | None, list[DefinitionIssue]]:
-    """Validate a board file; return the board (None if invalid) and every issue found."""
+    """Validate a board file; return the board (None if invalid) and every issue found, in one pass.
+
+    The cross-checks (duplicates, unknown measures, sub-groups and indicators, targets against each indicator's
+    unit and polarity) run on every part of the file that is valid on its own, so a misspelt field elsewhere does
+    not hide them until it is fixed.
+    """
     path = Path(path)
     issues: list[DefinitionIssue] = []
     if not path.exists():
@@ -237,51 +244,120 @@ def check_board(path: Path, library: Library | None = None) -> tuple[Board | Non
     located = _read(path, issues)
     if located is None:
         return None, issues
+    data = located.data
+    board: Board | None
     try:
-        board = Board.model_validate(located.data)
+        board = Board.model_validate(data)
     except ValidationError as exc:
-        return None, pydantic_issues(exc, located)
+        board = None
+        issues.extend(pydantic_issues(exc, located, model=Board))
+    if not isinstance(data, dict):
+        return None, issues
 
     def add(code: str, loc: tuple, message: str, level: str = "error") -> None:
         issues.append(DefinitionIssue(level, code, str(path), located.line_of(loc), ".".join(map(str, loc)), message))
 
+    agencies = _valid_items(data.get("agencies"), Agency)
+    priorities = _valid_items(data.get("priorities"), Priority)
+    subgroups = _valid_items(data.get("subgroups"), Subgroup)
+    raw_targets = data.get("targets") if isinstance(data.get("targets"), dict) else {}
+    targets = {}
+    for ind_id, raw in raw_targets.items():
+        try:
+            targets[ind_id] = TargetOverride.model_validate(raw)
+        except ValidationError as exc:
+            # keep the fields that are valid, so that a bad tolerance does not hide a bad target
+            bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+            if isinstance(raw, dict) and not any(e["type"] == "extra_forbidden" for e in exc.errors()):
+                try:
+                    targets[ind_id] = TargetOverride.model_validate({k: v for k, v in raw.items() if k not in bad})
+                except ValidationError:
+                    pass
+
     seen: dict[str, int] = {}
-    for n, a in enumerate(board.agencies):
+    for n, a in agencies:
         if a.code in seen:
             add("duplicate-agency", ("agencies", n, "code"), f"agency {a.code} is listed twice")
         seen[a.code] = n
+    # measures returned, read from every agency whose list of measures reads, valid or not in other fields
     returned: dict[str, str] = {}
-    for n, a in enumerate(board.agencies):
-        for k, m in enumerate(a.measures):
-            if m in returned and returned[m] != a.code:
+    raw_agencies = data.get("agencies") if isinstance(data.get("agencies"), list) else []
+    for n, a in enumerate(raw_agencies):
+        measures = a.get("measures") if isinstance(a, dict) else None
+        if not isinstance(measures, list):
+            continue
+        code = str(a.get("code"))
+        for k, m in enumerate(measures):
+            if not isinstance(m, str):
+                continue
+            if m in returned and returned[m] != code:
                 add("measure-twice", ("agencies", n, "measures", k),
                     f"measure {m} is also returned by {returned[m]}; each measure comes from one agency")
-            returned[m] = a.code
+            returned[m] = code
             if library is not None and m not in library.measures:
-                add("unknown-measure", ("agencies", n, "measures", k), f"measure {m} is not defined in measures.yaml")
-    pids = [p.id for p in board.priorities]
-    for n, p in enumerate(board.priorities):
+                add("unknown-measure", ("agencies", n, "measures", k),
+                    f"measure {m} is not defined in measures.yaml" + did_you_mean(m, library.measures))
+    pids = [p.id for _, p in priorities]
+    sids = [s.id for _, s in subgroups]
+    for n, p in priorities:
         if pids.count(p.id) > 1:
             add("duplicate-priority", ("priorities", n, "id"), f"priority {p.id} is listed twice")
-        if p.subgroup and p.subgroup not in {s.id for s in board.subgroups}:
-            add("unknown-subgroup", ("priorities", n, "subgroup"), f"sub-group {p.subgroup} is not defined under subgroups")
+        if p.subgroup and p.subgroup not in sids:
+            add("unknown-subgroup", ("priorities", n, "subgroup"),
+                f"sub-group {p.subgroup} is not defined under subgroups" + did_you_mean(p.subgroup, sids))
     if library is not None:
-        for ind_id in board.targets:
+        for ind_id in raw_targets:
             if ind_id not in library.indicators:
-                add("unknown-indicator", ("targets", ind_id), f"no indicator '{ind_id}' to set a target for")
-        for ind in library.indicators.values():
-            for m in ind.measures:
-                if m not in returned:
-                    issues.append(DefinitionIssue("error", "measure-not-returned", str(library.files[ind.id]), None,
-                                                  "numerator" if m == ind.numerator else "denominator",
-                                                  f"measure {m} is used by {ind.id} but no agency in {path.name} returns it"))
-            if not any(p in pids for p in ind.priorities):
-                issues.append(DefinitionIssue("warning", "no-board-priority", str(library.files[ind.id]), None,
-                                              "priorities", f"{ind.id} serves none of this board's priorities, so it is shown under none"))
-        for p in board.priorities:
-            if not library.for_priority(p.id):
-                add("empty-priority", ("priorities", pids.index(p.id)), f"no indicator serves priority {p.id}", "warning")
+                add("unknown-indicator", ("targets", ind_id), f"no indicator '{ind_id}' to set a target for"
+                    + did_you_mean(ind_id, library.indicators))
+                continue
+            override = targets.get(ind_id)
+            if override is None:
+                continue
+            ind = library.indicators[ind_id]
+            target = override.target if override.target is not None else ind.target
+            tolerance = override.tolerance if override.tolerance is not None else ind.tolerance
+            mindiff = override.minimum_difference if override.minimum_difference is not None \
+                else ind.minimum_difference
+            board_sets = [f for f in ("target", "tolerance", "minimum_difference") if getattr(override, f) is not None]
+            for level, field, message in target_issues(ind.unit, ind.polarity, target, tolerance, mindiff):
+                # report where the board sets the value; a definition's own value is the definitions' problem
+                at = field if field in board_sets else (board_sets[0] if level == "warning" and board_sets else None)
+                if at is not None:
+                    add("target-range", ("targets", ind_id, at), f"{ind_id}: {message}", level)
+        if agencies or raw_agencies:
+            for ind in library.indicators.values():
+                for m in ind.measures:
+                    if m not in returned:
+                        issues.append(DefinitionIssue("error", "measure-not-returned", str(library.files[ind.id]),
+                                                      None, "numerator" if m == ind.numerator else "denominator",
+                                                      f"measure {m} is used by {ind.id} but no agency in {path.name} "
+                                                      "returns it"))
+        if priorities:
+            for ind in library.indicators.values():
+                if not any(p in pids for p in ind.priorities):
+                    hint = next((h for p in ind.priorities if (h := did_you_mean(p, pids, ""))), "")
+                    issues.append(DefinitionIssue("warning", "no-board-priority", str(library.files[ind.id]), None,
+                                                  "priorities", f"{ind.id} serves none of this board's priorities, "
+                                                  f"so it is shown under none{hint}"))
+            for n, p in priorities:
+                if not library.for_priority(p.id):
+                    add("empty-priority", ("priorities", n), f"no indicator serves priority {p.id}"
+                        + did_you_mean(p.id, {q for i in library.indicators.values() for q in i.priorities}), "warning")
     return board, issues
+
+
+def _valid_items(raw, model) -> list[tuple[int, BaseModel]]:
+    """(index, item) for every item of a list in the file that is valid on its own."""
+    if not isinstance(raw, list):
+        return []
+    out = []
+    for n, item in enumerate(raw):
+        try:
+            out.append((n, model.model_validate(item)))
+        except ValidationError:
+            pass
+    return out
 
 
 # --- working days ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from indicators._yaml import read_located_yaml
+from indicators._yaml import YamlFileError, read_located_yaml
 
 LIBRARY_DIR = Path(__file__).parent / "library"
 POPULATION = "population_0_17"
@@ -85,7 +85,7 @@ class MeasureKind(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Measure(_Strict):
@@ -246,23 +246,116 @@ class DefinitionError(Exception):
         )
 
 
-def pydantic_issues(exc: ValidationError, located, prefix: tuple[Any, ...] = ()) -> list[DefinitionIssue]:
-    """Turn a pydantic ValidationError into located issues."""
+def did_you_mean(word: str, choices, what: str = "") -> str:
+    """' (did you mean CSC_CPP_STARTS?)' for the closest of ``choices``, else ``what`` (e.g. ' (check the spelling)')."""
+    import difflib
+
+    pool = {str(c).upper(): str(c) for c in choices}
+    close = difflib.get_close_matches(str(word).upper(), list(pool), n=1, cutoff=0.6)
+    return f" (did you mean {pool[close[0]]}?)" if close else what
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model that holds the last element of ``loc`` (for 'did you mean' on a misspelt field)."""
+    import types
+    import typing
+
+    def unwrap(tp):
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            return args[0] if len(args) == 1 else tp
+        return tp
+
+    cur: Any = model
+    for key in loc[:-1]:
+        cur = unwrap(cur)
+        origin = typing.get_origin(cur)
+        if origin is list and isinstance(key, int):
+            cur = typing.get_args(cur)[0]
+        elif origin is dict:
+            cur = typing.get_args(cur)[1]
+        elif isinstance(cur, type) and issubclass(cur, BaseModel) and key in cur.model_fields:
+            cur = cur.model_fields[key].annotation
+        else:
+            return []
+    cur = unwrap(cur)
+    return list(cur.model_fields) if isinstance(cur, type) and issubclass(cur, BaseModel) else []
+
+
+def _shown(value: Any) -> str:
+    """A found value as the message shows it: short, whatever was found."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlist, r.maxdict, r.maxlevel = 60, 60, 4, 4, 2
+    return r.repr(value)
+
+
+def pydantic_issues(exc: ValidationError, located, prefix: tuple[Any, ...] = (),
+                    model: type[BaseModel] | None = None) -> list[DefinitionIssue]:
+    """Turn a pydantic ValidationError into located issues (``model``: the model validated, for 'did you mean')."""
     issues = []
     for err in exc.errors():
-        loc = prefix + tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        rel = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        loc = prefix + rel
         field = ".".join(str(x) for x in loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "is not a known field (check the spelling)"
+            known = _fields_at(model, rel) if model is not None else []
+            msg = "is not a known field" + did_you_mean(loc[-1], known, " (check the spelling)")
         elif err["type"] == "missing":
             msg = "is required but missing"
+        elif err["type"] == "finite_number":
+            msg = f"must be a finite number (found {_shown(err.get('input'))})"
         elif "input" in err and err["type"] not in ("model_type",) and not isinstance(err["input"], dict):
-            msg = f"{msg} (found {err['input']!r})"
+            msg = f"{msg} (found {_shown(err['input'])})"
         issues.append(
             DefinitionIssue("error", "invalid-field", str(located.path), located.line_of(loc), field, msg)
         )
     return issues
+
+
+def target_issues(unit: Unit, polarity: Polarity, target: float | None, tolerance: float | None,
+                  minimum_difference: float | None = None) -> list[tuple[str, str, str]]:
+    """Problems with a target, tolerance and minimum difference for an indicator of this unit and polarity.
+
+    Returns (level, field, message) triples. Errors: a percentage outside 0-100, a negative count, rate or number of
+    days, a tolerance without a target. Warnings: a target a context indicator never uses, and a target or
+    tolerance that makes the rating the same whatever the value (never red, or always green).
+    """
+    out: list[tuple[str, str, str]] = []
+    what = {Unit.percentage: "a percentage", Unit.count: "a count", Unit.rate_per_10000: "a rate per 10,000",
+            Unit.days: "a number of days"}[unit]
+    if unit == Unit.percentage:
+        for name, value in (("target", target), ("tolerance", tolerance), ("minimum_difference", minimum_difference)):
+            if value is not None and not 0 <= value <= 100:
+                out.append(("error", name, f"the {name.replace('_', ' ')} of {what} must be between 0 and 100 "
+                                           f"(found {value:g})"))
+    elif target is not None and target < 0:
+        out.append(("error", "target", f"{what} cannot be negative, so neither can its target (found {target:g})"))
+    if tolerance is not None and target is None:
+        out.append(("error", "tolerance", "a tolerance needs a target"))
+    if any(level == "error" for level, _, _ in out) or target is None:
+        return out
+    if polarity == Polarity.context:
+        out.append(("warning", "target", "the indicator's polarity is context (neither higher nor lower is better), "
+                                         "so the target is never rated: remove it, or give the indicator a polarity"))
+        return out
+    tol = tolerance or 0.0
+    top = 100.0 if unit == Unit.percentage else None
+    if polarity == Polarity.higher_better and target <= 0:
+        out.append(("warning", "target", f"every value meets a target of {target:g} when higher is better, so the "
+                                         "indicator is always green"))
+    elif polarity == Polarity.lower_better and top is not None and target >= top:
+        out.append(("warning", "target", f"every value meets a target of {target:g}% when lower is better, so the "
+                                         "indicator is always green"))
+    elif polarity == Polarity.higher_better and tol and target - tol < 0:
+        out.append(("warning", "tolerance", f"a tolerance of {tol:g} below a target of {target:g} reaches below "
+                                            "zero, so the indicator can never be red"))
+    elif polarity == Polarity.lower_better and top is not None and tol and target + tol > top:
+        out.append(("warning", "tolerance", f"a tolerance of {tol:g} above a target of {target:g}% reaches past "
+                                            "100%, so the indicator can never be red"))
+    return out
 
 
 @dataclass
@@ -324,7 +417,7 @@ def check_library(directory: Path | None = None) -> tuple[Library | None, list[D
                 try:
                     m = Measure.model_validate(item)
                 except ValidationError as exc:
-                    issues.extend(pydantic_issues(exc, located, ("measures", n)))
+                    issues.extend(pydantic_issues(exc, located, ("measures", n), model=Measure))
                     continue
                 if m.code in measures:
                     issues.append(DefinitionIssue("error", "duplicate-measure", str(measures_file),
@@ -342,7 +435,8 @@ def check_library(directory: Path | None = None) -> tuple[Library | None, list[D
         try:
             ind = Indicator.model_validate(located.data)
         except ValidationError as exc:
-            issues.extend(pydantic_issues(exc, located))
+            issues.extend(pydantic_issues(exc, located, model=Indicator))
+            issues.extend(_unknown_measures(located.data, measures, path, located))
             continue
         if ind.id in indicators:
             issues.append(DefinitionIssue("error", "duplicate-indicator", str(path), located.line_of(("id",)),
@@ -351,11 +445,10 @@ def check_library(directory: Path | None = None) -> tuple[Library | None, list[D
         if path.stem != ind.id:
             issues.append(DefinitionIssue("warning", "file-name", str(path), located.line_of(("id",)), "id",
                                           f"file is named {path.name} but the id is '{ind.id}'"))
-        for role in ("numerator", "denominator"):
-            code = getattr(ind, role)
-            if code and code != POPULATION and measures and code not in measures:
-                issues.append(DefinitionIssue("error", "unknown-measure", str(path), located.line_of((role,)), role,
-                                              f"measure {code} is not defined in measures.yaml"))
+        issues.extend(_unknown_measures(located.data, measures, path, located))
+        for level, field, message in target_issues(ind.unit, ind.polarity, ind.target, ind.tolerance,
+                                                   ind.minimum_difference):
+            issues.append(DefinitionIssue(level, "target-range", str(path), located.line_of((field,)), field, message))
         if ind.unit == Unit.percentage and not ind.denominator:
             m = measures.get(ind.numerator)
             if m is not None and m.kind != MeasureKind.percentage:
@@ -376,6 +469,21 @@ def check_library(directory: Path | None = None) -> tuple[Library | None, list[D
         issues.append(DefinitionIssue("error", "no-indicators", str(ind_dir), None, "", "no indicator files found"))
     lib = Library(measures, indicators, files) if measures or indicators else None
     return lib, issues
+
+
+def _unknown_measures(data: Any, measures: dict[str, Measure], path: Path, located) -> list[DefinitionIssue]:
+    """The numerator and denominator of an indicator file that name no defined measure, read from the raw file so
+    that they are reported in the same pass as any other problem in it."""
+    if not isinstance(data, dict) or not measures:
+        return []
+    out = []
+    for role in ("numerator", "denominator"):
+        code = data.get(role)
+        if isinstance(code, str) and code != POPULATION and code not in measures:
+            out.append(DefinitionIssue("error", "unknown-measure", str(path), located.line_of((role,)), role,
+                                       f"measure {code} is not defined in measures.yaml"
+                                       + did_you_mean(code, measures)))
+    return out
 
 
 def _chart_issues(ind: Indicator, measures: dict[str, Measure], path: Path, located) -> list[DefinitionIssue]:
@@ -403,7 +511,7 @@ def _chart_issues(ind: Indicator, measures: dict[str, Measure], path: Path, loca
         for role in ("numerator", "denominator"):
             code = getattr(chart, role)
             if code and code != POPULATION and measures and code not in measures:
-                add(role, f"measure {code} is not defined in measures.yaml")
+                add(role, f"measure {code} is not defined in measures.yaml" + did_you_mean(code, measures))
             m = measures.get(code) if code else None
             if m is not None and m.kind == MeasureKind.snapshot:
                 add(role, f"measure {code} is a snapshot, not a flow: its quarters are not independent either")
@@ -417,6 +525,8 @@ def _chart_issues(ind: Indicator, measures: dict[str, Measure], path: Path, loca
 def _read(path: Path, issues: list[DefinitionIssue]):
     try:
         return read_located_yaml(path)
+    except YamlFileError as exc:
+        issues.append(DefinitionIssue("error", exc.code, str(path), exc.line, "", exc.message))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         issues.append(DefinitionIssue("error", "yaml-syntax", str(path), mark.line + 1 if mark else None, "",

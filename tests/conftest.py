@@ -76,3 +76,9 @@ def shared_dfe() -> Path:
     if not SHARED_DFE.exists():
         pytest.skip(f"{SHARED_DFE} is not there")
     return SHARED_DFE
+
+
+def after_where(output: str) -> str:
+    """A command's output without its first line, "Store …; board …" (etl.context.AppContext.describe)."""
+    first, sep, rest = output.partition("\n")
+    return rest if sep and first.startswith("Store ") and "; board " in first else output

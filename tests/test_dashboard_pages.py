@@ -240,13 +240,15 @@ def test_oba_serve_passes_the_store_and_board(monkeypatch, tmp_path):
 
     seen = {}
     monkeypatch.setattr(dashboard.server, "serve", lambda **kw: seen.update(kw))
+    monkeypatch.setattr(dashboard.server, "port_is_free", lambda host, port: True)
     board_file = tmp_path / "board.yaml"
     result = CliRunner().invoke(main, ["--db", "sqlite:///x.sqlite", "--board", str(board_file), "serve",
                                        "--port", "8123", "--host", "127.0.0.1"])
     assert result.exit_code == 0, result.output
+    assert seen.pop("say") is not None
     assert seen == {"db": "sqlite:///x.sqlite", "board_path": board_file, "host": "127.0.0.1", "port": 8123,
                     "debug": False, "workers": 1, "threads": 8}
-    assert "http://127.0.0.1:8123 with waitress, 8 threads" in result.output
+    assert "on port 8123 with waitress, 8 threads" in result.output
     result = CliRunner().invoke(main, ["serve", "--db", "other.sqlite"])
     assert result.exit_code == 0 and seen["db"] == "other.sqlite"
 

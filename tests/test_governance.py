@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import after_where
 
 from etl.access import load_dataset, read_frozen_baselines, read_rebases, read_story
 from etl.cli import main
@@ -54,7 +55,7 @@ def test_cli_records_and_shows(tmp_path):
     assert run(main, ["--db", db, "init"]).exit_code == 0
     r = run(main, ["--db", db, "curve", "story", "rereferral_rate", "--story", "Cases closed without step-down.",
                    "--frozen-at", "2026-27 Q1"])
-    assert r.exit_code == 0 and r.output == "Recorded the story behind rereferral_rate; baseline frozen at 2026-27 Q1.\n"
+    assert r.exit_code == 0 and after_where(r.output) == "Recorded the story behind rereferral_rate; baseline frozen at 2026-27 Q1.\n"
     r = run(main, ["--db", db, "curve", "action", "rereferral_rate", "--action", "Audit 20 closures a quarter.",
                    "--owner", "Head of the front door", "--due", "2026-12-31"])
     assert r.exit_code == 0

@@ -179,6 +179,7 @@ def test_a_public_address_is_refused_until_accounts_exist(tmp_path, monkeypatch,
 
     seen = {}
     monkeypatch.setattr(dashboard.server, "serve", lambda **kw: seen.update(kw))
+    monkeypatch.setattr(dashboard.server, "port_is_free", lambda host, port: True)  # 192.168.1.10 is not ours
     db = str(tmp_path / "x.sqlite")
     r = CliRunner().invoke(main, ["--db", db, "serve", "--host", host])
     assert r.exit_code == 1 and "there is no store" in r.output and "oba users add" in r.output

@@ -147,7 +147,13 @@ def test_lookups_before_anything_is_stored(engine):
 
 
 def _oba(db_url, *args):
-    return CliRunner().invoke(main, ["--db", db_url, *args], catch_exceptions=False)
+    """Run oba; the result's output without its first line naming the store and board (tested in test_paths.py)."""
+    from types import SimpleNamespace
+
+    from conftest import after_where
+
+    r = CliRunner().invoke(main, ["--db", db_url, *args], catch_exceptions=False)
+    return SimpleNamespace(exit_code=r.exit_code, output=after_where(r.output))
 
 
 def test_neighbour_commands(engine, db_url, shared_dfe, tmp_path, monkeypatch):

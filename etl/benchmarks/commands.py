@@ -45,6 +45,7 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool) -
     """
     from etl.benchmarks.ees import import_ees
 
+    _unmatched_patterns(files, "`oba benchmarks import --help` lists which files and where to download them")
     engine = app.engine()
     try:
         results = import_ees(engine, list(files), app.user, dry_run=dry_run)
@@ -72,6 +73,57 @@ def benchmarks_import(app: AppContext, files: tuple[Path, ...], dry_run: bool) -
         click.echo("Dry run: nothing was stored.")
 
 
+def _unmatched_patterns(files, where: str) -> None:
+    """A pattern the shell could not expand (ees_cin_*.csv with no such file here) means nothing is downloaded yet:
+    say so, rather than "file not found"."""
+    for f in files:
+        if not f.exists() and any(c in str(f) for c in "*?["):
+            raise InputFileError(f"no file here matches {f} (in {Path.cwd()}): download the files first; {where}\n"
+                                 "Nothing was imported; the store is unchanged.")
+
+
+def _import_help() -> str:
+    import inspect
+
+    from etl.benchmarks.sources import download_help
+
+    return inspect.cleandoc(benchmarks_import.help) + "\n\n" + download_help()
+
+
+benchmarks_import.help = _import_help()
+
+
+def _coverage_lines(library, stored: list[str]) -> list[str]:
+    """Which indicators each stored dataset serves, which indicators' benchmarks are not stored yet (with where to
+    get them), which have none, and stored datasets that no indicator uses."""
+    from etl.benchmarks.sources import POPULATION_DATASET, nearest_dataset, serves, source_for, unbenchmarked
+
+    served = serves(library)
+    out = []
+    for ds in stored:
+        if ds in served:
+            what = "the population for the rates of " if ds == POPULATION_DATASET else ""
+            out.append(f"{ds} serves {what}{', '.join(served[ds])}")
+    unused = [ds for ds in stored if ds not in served]
+    for ds in unused:
+        near = nearest_dataset(ds, served)
+        hint = (f"; if it is {near}, save the file as {source_for(near).example if source_for(near) else near + '_YEARS.csv'} "
+                "and import it again") if near else ""
+        out.append(f"{ds} serves no indicator{hint}")
+    missing = [ds for ds in served if ds not in stored]
+    if missing:
+        out.append("Not stored yet, so these indicators have no benchmark:")
+        for ds in missing:
+            src = source_for(ds)
+            out.append(f"  {ds} ({', '.join(served[ds])})" + (f": {src.what}" if src else ""))
+            if src:
+                out.append(f"    {src.where}")
+    none = unbenchmarked(library)
+    if none:
+        out.append(f"No published benchmark ({len(none)} indicators): {', '.join(none)}")
+    return out
+
+
 @benchmarks_group.command("list")
 @click.option("--measures", "show_measures", is_flag=True, help="List every measure of each dataset.")
 @click.pass_obj
@@ -80,8 +132,12 @@ def benchmarks_list(app: AppContext, show_measures: bool) -> None:
     from etl.benchmarks.export import benchmark_summary
 
     summary = benchmark_summary(app.engine())
+    coverage = _coverage_lines(app.library(), list(summary["dataset"]))
     if summary.empty:
         click.echo("No benchmarks are stored yet: import EES files with `oba benchmarks import FILE...`.")
+        for line in coverage:
+            click.echo(line)
+        click.echo("`oba benchmarks import --help` says which files to download and from where.")
         return
     for row in summary.itertuples(index=False):
         at = row.imported_at.strftime("%Y-%m-%d %H:%M") if row.imported_at is not None else "?"
@@ -93,6 +149,8 @@ def benchmarks_list(app: AppContext, show_measures: bool) -> None:
                 click.echo(f"  {m}")
         else:
             click.echo(f"  {', '.join(row.measures)}")
+    for line in coverage:
+        click.echo(line)
 
 
 @benchmarks_group.command("export")
@@ -120,7 +178,9 @@ def neighbours_group() -> None:
 def neighbours_import(app: AppContext, file: Path, name: str | None) -> None:
     """Import a DfE statistical neighbours CSV (long or wide layout); an existing set is replaced."""
     from etl.benchmarks.neighbours import import_neighbours
+    from etl.benchmarks.sources import NEIGHBOURS_URL
 
+    _unmatched_patterns((file,), f"DfE publishes the list at {NEIGHBOURS_URL}")
     try:
         r = import_neighbours(app.engine(), file, app.user, name=name)
     except BenchmarkFileError as exc:

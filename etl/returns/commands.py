@@ -77,6 +77,7 @@ def template_cmd(app: AppContext, agency_code: str | None, all_agencies: bool, p
         raise click.UsageError("give either --agency CODE or --all")
     board, library = app.board(), app.library()
     quarter = _period_arg(period)
+    not_ended = _not_ended_warning(quarter, dt.date.today())
     if all_agencies:
         codes = [a.code for a in board.agencies]
         targets = [output / L.file_name(c, quarter) for c in codes]
@@ -103,6 +104,31 @@ def template_cmd(app: AppContext, agency_code: str | None, all_agencies: bool, p
     if engine is None:
         click.echo("Last quarter's figures are not shown: there is no initialised store (run `oba init` and load "
                    "returns to include them).")
+    if not_ended:
+        click.echo(not_ended, err=True)
+
+
+def _not_ended_warning(quarter: Quarter, today: dt.date) -> str | None:
+    """A warning when ``quarter`` has not ended by ``today``, suggesting the last quarter that has."""
+    if quarter.end < today:
+        return None
+    last = Quarter.last_ended(today)
+    return (f"Warning: {quarter.label} has not ended yet (it ends on {_long_date(quarter.end)}), so its figures "
+            f"cannot be complete until then. The last quarter that has ended is {last.label}: "
+            f"--period \"{last.label}\" (or --period latest).")
+
+
+def _blank_template(res) -> bool:
+    """Whether a checked (or rejected) file is a template nobody has filled in yet: no figure at all, nothing
+    else wrong. It then gets one line, not a warning per blank cell."""
+    return ([i.code for i in res.issues if i.is_error] == ["no-figures"]
+            and all(i.code in ("blank-value", "period-not-ended") for i in res.issues if not i.is_error))
+
+
+def _blank_line(path: Path, res, then: str) -> str:
+    what = f"{res.agency} {res.period.label}, " if res.agency and res.period else ""
+    n = sum(i.code == "blank-value" for i in res.issues)
+    return f"BLANK {path}: {what}nothing filled in yet ({_count(n, 'measure')} blank); fill it in and {then} it again"
 
 
 # --- check and load ------------------------------------------------------------------------------------------
@@ -140,11 +166,15 @@ def check_cmd(app: AppContext, files: tuple[Path, ...], expected_agency: str | N
     paths = _expand(files)
     if not paths:
         raise click.UsageError("no workbook files found in the folder(s) given")
-    failed = 0
+    failed = blank = 0
     for path in paths:
         res = check_file(path, board, library, expected_agency, period)
         what = f"{res.agency} {res.period.label}" if res.agency and res.period else "return"
         n_err, n_warn = len(res.errors), len(res.warnings)
+        if _blank_template(res):
+            blank += 1
+            click.echo(_blank_line(path, res, "check"))
+            continue
         if res.ok:
             click.echo(f"OK    {path}: {what}, {len(res.values)} measures, {_count(n_warn, 'warning')}")
         else:
@@ -152,8 +182,9 @@ def check_cmd(app: AppContext, files: tuple[Path, ...], expected_agency: str | N
             click.echo(f"FAIL  {path}: {_count(n_err, 'error')}, {_count(n_warn, 'warning')}; it would not load")
         _print_issues(res.issues)
     if len(paths) > 1:
-        click.echo(f"{len(paths)} files checked: {len(paths) - failed} can be loaded, {failed} "
-                   f"{'has' if failed == 1 else 'have'} errors.")
+        unfilled = f", {blank} not filled in yet" if blank else ""
+        click.echo(f"{len(paths)} files checked: {len(paths) - failed - blank} can be loaded, {failed} "
+                   f"{'has' if failed == 1 else 'have'} errors{unfilled}.")
     if failed:
         sys.exit(1)
 
@@ -183,16 +214,22 @@ def load_cmd(app: AppContext, files: tuple[Path, ...], received: dt.datetime | N
         raise click.UsageError("no workbook files found in the folder(s) given")
     engine = app.engine()
     tally: dict[str, int] = {"loaded": 0, "revised": 0, "unchanged": 0, "rejected": 0}
+    blank = 0
     for path in paths:
         res = load_file(engine, board, library, path, app.user, received_on, expected_agency=expected_agency,
                         expected_period=period)
+        if res.outcome == "rejected" and _blank_template(res):  # nothing wrong but that it is not done yet
+            blank += 1
+            click.echo(_blank_line(path, res, "load"))
+            continue
         tally[res.outcome] += 1
         click.echo(f"{res.outcome.upper():9} {path}: {res.message}")
         for change in res.changes:
             click.echo(f"    {change}")
         _print_issues(res.issues)
     if len(paths) > 1:
-        click.echo(f"{len(paths)} files: " + ", ".join(f"{n} {k}" for k, n in tally.items()) + ".")
+        unfilled = f", {blank} not filled in yet" if blank else ""
+        click.echo(f"{len(paths)} files: " + ", ".join(f"{n} {k}" for k, n in tally.items()) + unfilled + ".")
     if tally["rejected"]:
         sys.exit(1)
 
@@ -217,7 +254,7 @@ def status_cmd(app: AppContext, periods: tuple[str, ...], all_periods: bool, age
     """Show, per agency and quarter, whether the return was received, late, revised or is missing."""
     from etl.returns.status import default_periods, return_status, stored_periods
 
-    board = app.board()
+    board, library = app.board(), app.library()
     engine = app.engine()
     today = as_of.date() if as_of else dt.date.today()
     if periods and all_periods:
@@ -252,7 +289,7 @@ def status_cmd(app: AppContext, periods: tuple[str, ...], all_periods: bool, age
                 if r.revised:
                     bits.append(f"version {r.version} of {r.versions}")
                 if r.missing_measures:
-                    bits.append("not supplied: " + ", ".join(r.missing_measures))
+                    bits.append("not supplied: " + ", ".join(_measure_name(library, m) for m in r.missing_measures))
             click.echo(f"  {r.agency_code} {r.period} ({r.agency_name}): " + "; ".join(bits))
             for code, message in zip(r.issue_codes, r.issues, strict=True):
                 if code not in ("blank-value", "measure-missing"):  # already listed as not supplied
@@ -284,6 +321,12 @@ def _status_table(df) -> str:
     out = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*row) for row in lines]
     return "\n".join(line.rstrip() for line in out)
+
+
+def _measure_name(library, code: str) -> str:
+    """'CSE crimes recorded (POL_CSE_CRIMES)': the name people know, and the code on the workbook's row."""
+    m = library.measures.get(code)
+    return f"{m.name} ({code})" if m is not None else code
 
 
 def _long_date(d: dt.date) -> str:
