@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
+from conftest import after_where
 
 from etl.access import read_frozen_baselines, read_story
 from etl.audit import read_events
@@ -165,31 +166,31 @@ def test_cli_updates_freezes_and_changes_targets(tmp_path):
     assert r.exit_code == 0
     r = run(main, ["--db", db, "curve", "action", "rereferral_rate", "--action", "Audit 20 closures a quarter.",
                    "--owner", "Someone else"])
-    assert r.exit_code == 1 and r.output == ("Error: this action is already in the plan (number 1, owned by Head of "
+    assert r.exit_code == 1 and after_where(r.output) == ("Error: this action is already in the plan (number 1, owned by Head of "
                                              "the front door): update that one instead of adding it again\n")
     r = run(main, ["--db", db, "curve", "show", "rereferral_rate"])
-    assert "  1. [overdue] Audit 20 closures a quarter. — Head of the front door, due 31 Dec 2025" in r.output
+    assert "  1. [overdue] Audit 20 closures a quarter. — Head of the front door, due 31 Dec 2025" in after_where(r.output)
     r = run(main, ["--db", db, "curve", "update", "1", "--status", "done", "--completed-on", "2025-12-20",
                    "--note", "20 audited."])
-    assert r.exit_code == 0 and r.output == "Updated action 1 of rereferral_rate: done (version 2).\n"
+    assert r.exit_code == 0 and after_where(r.output) == "Updated action 1 of rereferral_rate: done (version 2).\n"
     r = run(main, ["--db", db, "curve", "show", "rereferral_rate"])
     assert "  1. [done] Audit 20 closures a quarter. — Head of the front door, due 31 Dec 2025, done 20 Dec 2025" \
-        in r.output
+        in after_where(r.output)
     r = run(main, ["--db", db, "curve", "freeze", "rereferral_rate", "--period", "2026-27 Q1"])
-    assert r.exit_code == 0 and r.output == "Froze the baseline of rereferral_rate at 2026-27 Q1.\n"
+    assert r.exit_code == 0 and after_where(r.output) == "Froze the baseline of rereferral_rate at 2026-27 Q1.\n"
     r = run(main, ["--db", db, "curve", "unfreeze", "rereferral_rate", "--reason", "Plan postponed."])
     assert r.exit_code == 0
     r = run(main, ["--db", db, "curve", "target", "rereferral_rate", "--from", "2026-27 Q2", "--target", "18",
                    "--reason", "Board raised the ambition."])
-    assert r.exit_code == 0 and r.output == "Recorded a change of rereferral_rate's target 18 from 2026-27 Q2.\n"
+    assert r.exit_code == 0 and after_where(r.output) == "Recorded a change of rereferral_rate's target 18 from 2026-27 Q2.\n"
     r = run(main, ["--db", db, "curve", "show", "rereferral_rate"])
-    assert "Freeze undone" in r.output and "Plan postponed." in r.output
-    assert "Target changed from 2026-27 Q2" in r.output and "target 18. Board raised the ambition." in r.output
+    assert "Freeze undone" in after_where(r.output) and "Plan postponed." in after_where(r.output)
+    assert "Target changed from 2026-27 Q2" in after_where(r.output) and "target 18. Board raised the ambition." in after_where(r.output)
     r = run(main, ["--db", db, "curve", "target", "rereferral_rate", "--from", "someday", "--target", "1",
                    "--reason", "x"])
-    assert r.exit_code == 2 and "is not a quarter" in r.output
+    assert r.exit_code == 2 and "is not a quarter" in after_where(r.output)
     r = run(main, ["--db", db, "curve", "update", "9", "--status", "done"])
-    assert r.exit_code == 1 and r.output == "Error: there is no action number 9; nothing was changed\n"
+    assert r.exit_code == 1 and after_where(r.output) == "Error: there is no action number 9; nothing was changed\n"
 
 
 @pytest.fixture(scope="module")

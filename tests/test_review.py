@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import after_where
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -140,22 +141,22 @@ def test_cli_decides_closes_and_shows(store, board, library):
     db = ["--db", str(path)]
     r = run(main, [*db, "review", "decide", exceptions[0], "--period", "2026-27 Q2", "--decision", "challenged",
                    "--reason", "One family."])
-    assert r.exit_code == 1 and r.output == "Error: what data would settle it is required\n"
+    assert r.exit_code == 1 and after_where(r.output) == "Error: what data would settle it is required\n"
     r = run(main, [*db, "review", "decide", exceptions[0], "--period", "2026-27 Q2", "--decision", "challenged",
                    "--reason", "One family.", "--settle-with", "Families, not children"])
-    assert r.exit_code == 0 and r.output == f"Recorded: {exceptions[0]} in 2026-27 Q2 challenged.\n"
+    assert r.exit_code == 0 and after_where(r.output) == f"Recorded: {exceptions[0]} in 2026-27 Q2 challenged.\n"
     r = run(main, [*db, "review", "close", "--period", "2026-27 Q2"])
-    assert r.exit_code == 1 and "have no decision yet" in r.output
+    assert r.exit_code == 1 and "have no decision yet" in after_where(r.output)
     for ind in exceptions[1:]:
         assert run(main, [*db, "review", "decide", ind, "--period", "2026-27 Q2", "--decision", "agreed"]).exit_code == 0
     r = run(main, [*db, "review", "close", "--period", "2026-27 Q2"])
     n = len(exception_decisions(engine, "2026-27 Q2"))  # every exception has one now
-    assert r.exit_code == 0 and r.output == (f"Closed 2026-27 Q2: {len(library.indicators)} indicators, "
+    assert r.exit_code == 0 and after_where(r.output) == (f"Closed 2026-27 Q2: {len(library.indicators)} indicators, "
                                              f"{n} exceptions and {n} decisions kept as the board saw them.\n")
     r = run(main, [*db, "review", "show", "--period", "2026-27 Q2"])
-    assert r.exit_code == 0 and "2026-27 Q2: closed by" in r.output
-    assert (f"  {exceptions[0]}: challenged by" in r.output
-            and "One family. (would settle it: Families, not children)" in r.output)
+    assert r.exit_code == 0 and "2026-27 Q2: closed by" in after_where(r.output)
+    assert (f"  {exceptions[0]}: challenged by" in after_where(r.output)
+            and "One family. (would settle it: Families, not children)" in after_where(r.output))
 
 
 def test_the_agencies_own_analysis_is_read_beside_its_figures(store):
