@@ -30,6 +30,9 @@ PAGES: dict[str, tuple[str, ...]] = {
     "dashboard.pages.indicator": ("read",),
     "dashboard.pages.board": ("read",),
     "dashboard.pages.present": ("read",),
+    "dashboard.pages.review": ("read",),
+    "dashboard.pages.messages": ("read",),
+    "dashboard.pages.report_cards": ("read",),
     "dashboard.pages.returns": ("read", "returns_own"),
     "dashboard.pages.upload": ("upload_any", "upload_own"),
     "dashboard.pages.admin_users": ("admin",),
@@ -37,8 +40,13 @@ PAGES: dict[str, tuple[str, ...]] = {
     "dashboard.pages.about": ANYONE,
     "dashboard.pages.not_found_404": ANYONE,
 }
-# Callbacks outside the pages: Dash's page router (the page it draws checks itself).
-CALLBACK_MODULES: dict[str, tuple[str, ...]] = {"dash.dash": ANYONE}
+# Callbacks outside the pages: Dash's page router (the page it draws checks itself), and the forms that write
+# governance records (drawn on pages everyone reads, but only those who may govern may use them).
+CALLBACK_MODULES: dict[str, tuple[str, ...]] = {"dash.dash": ANYONE, "dashboard.components.curve_forms": ("govern",),
+                                               "dashboard.components.review_forms": ("govern",),
+                                               "dashboard.components.message_forms": ("govern",),
+                                               "dashboard.components.card_forms": ("govern",),
+                                               "dashboard.components.evidence_forms": ("govern",)}
 # Flask routes of the app's own, by endpoint: the permission each needs.
 ROUTES: dict[str, tuple[str, ...]] = {"oba_audit_csv": ("admin",), "oba_export_data": ("read",),
                                       "oba_export_scorecard": ("read",), "oba_export_chart": ("read",),

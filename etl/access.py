@@ -21,6 +21,7 @@ from etl.store import (
     Area,
     BenchmarkRelease,
     BenchmarkValue,
+    CurveDecision,
     CurveStory,
     NeighbourSet,
     RebaseDecision,
@@ -43,7 +44,7 @@ def store_version(engine: Engine) -> str:
         for model, col in ((ReturnVersion, ReturnVersion.id), (ReturnVersion, ReturnVersion.superseded_at),
                            (BenchmarkRelease, BenchmarkRelease.id), (NeighbourSet, NeighbourSet.imported_at),
                            (CurveStory, CurveStory.updated_at), (ActionPlanItem, ActionPlanItem.created_at),
-                           (RebaseDecision, RebaseDecision.recorded_at)):
+                           (RebaseDecision, RebaseDecision.recorded_at), (CurveDecision, CurveDecision.id)):
             parts.append(str(conn.execute(select(func.count(), func.max(col)).select_from(model)).one()))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
@@ -152,31 +153,27 @@ def read_neighbours(engine: Engine, board: Board) -> pd.DataFrame:
 
 
 def read_story(engine: Engine, indicator_id: str) -> tuple[dict | None, list[dict]]:
-    """The latest story behind the baseline (CurveStory) and the action plan (ActionPlanItem rows), by due date."""
-    from sqlalchemy.orm import Session
+    """The latest story behind the baseline (with the quarter the baseline is frozen at now) and the action plan
+    (each action with its standing, overdue when past its due date and not done, and its history), by due date."""
+    from etl.governance import frozen_at, read_actions, story_versions
 
-    with Session(engine) as s:
-        st = s.scalars(select(CurveStory).where(CurveStory.indicator_id == indicator_id)
-                       .order_by(CurveStory.updated_at.desc(), CurveStory.id.desc())).first()
-        items = s.scalars(select(ActionPlanItem).where(ActionPlanItem.indicator_id == indicator_id)
-                          .order_by(ActionPlanItem.due.is_(None), ActionPlanItem.due, ActionPlanItem.id)).all()
-        story = None if st is None else {
-            "story": st.story, "partners": st.partners, "what_works": st.what_works,
-            "baseline_frozen_at": st.baseline_frozen_at, "author": st.author, "updated_at": st.updated_at}
-        actions = [{"action": a.action, "owner": a.owner, "due": a.due, "status": a.status,
-                    "created_by": a.created_by, "created_at": a.created_at} for a in items]
-    return story, actions
+    versions = story_versions(engine, indicator_id)
+    story = None
+    if versions:
+        story = dict(versions[0])
+        story["baseline_frozen_at"] = frozen_at(engine, indicator_id)
+        story["versions"] = versions
+    return story, read_actions(engine, indicator_id)
 
 
 def read_frozen_baselines(engine: Engine) -> dict:
-    """indicator id → the quarter its baseline was frozen at, from the latest story of each indicator."""
+    """indicator id → the quarter its baseline is frozen at: freezes from stories and recorded decisions, in time
+    order, a recorded unfreeze undoing the freeze before it."""
+    from etl.governance import _frozen_events
     from indicators.periods import PeriodError, Quarter
 
-    with engine.connect() as conn:
-        rows = conn.execute(select(CurveStory.indicator_id, CurveStory.baseline_frozen_at)
-                            .order_by(CurveStory.updated_at, CurveStory.id)).all()
     out = {}
-    for ind, at in rows:
+    for ind, at in _frozen_events(engine).items():
         if not at:
             continue
         try:
@@ -201,6 +198,13 @@ def read_rebases(engine: Engine) -> dict:
     return out
 
 
+def read_target_changes(engine: Engine) -> dict:
+    """indicator id → the recorded target and tolerance changes (``indicators.board.TargetChange``)."""
+    from etl.governance import read_target_changes as read
+
+    return read(engine)
+
+
 def load_dataset(engine: Engine, board: Board, library: Library, period=None, forecasts: bool = True) -> Dataset:
     """Read everything the dataset needs from the store and build it."""
     areas = read_areas(engine)
@@ -217,4 +221,35 @@ def load_dataset(engine: Engine, board: Board, library: Library, period=None, fo
         forecasts=forecasts,
         frozen=read_frozen_baselines(engine),
         rebases=read_rebases(engine),
+        target_changes=read_target_changes(engine),
     )
+
+
+def agency_analysis(engine: Engine, agency_code: str, measures: list[str], upto_index: int | None = None) -> list[dict]:
+    """An agency's own analysis beside its figures: per quarter (newest first, up to ``upto_index``), the
+    commentary of its current return and the notes it wrote beside ``measures``. Quarters with neither are left
+    out."""
+    stmt = (select(ReturnVersion.id, ReturnVersion.period, ReturnVersion.period_index, ReturnVersion.version,
+                   ReturnVersion.commentary)
+            .where(ReturnVersion.agency_code == agency_code, ReturnVersion.is_current.is_(True))
+            .order_by(ReturnVersion.period_index.desc()))
+    if upto_index is not None:
+        stmt = stmt.where(ReturnVersion.period_index <= upto_index)
+    with engine.connect() as conn:
+        versions = conn.execute(stmt).all()
+        ids = [v.id for v in versions]
+        notes: dict[int, dict[str, str]] = {}
+        if ids and measures:
+            for rid, code, note in conn.execute(select(ReturnValue.return_id, ReturnValue.measure_code,
+                                                       ReturnValue.note)
+                                                .where(ReturnValue.return_id.in_(ids),
+                                                       ReturnValue.measure_code.in_(measures),
+                                                       ReturnValue.note.is_not(None))):
+                if (note or "").strip():
+                    notes.setdefault(rid, {})[code] = note
+    out = []
+    for v in versions:
+        if v.commentary or notes.get(v.id):
+            out.append({"period": v.period, "version": v.version, "commentary": v.commentary,
+                        "notes": notes.get(v.id, {})})
+    return out

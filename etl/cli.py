@@ -169,13 +169,18 @@ def _register_subcommands() -> None:
     from etl.board_init import board_group
     from etl.demo import demo_cmd
     from etl.doctor import doctor_cmd
+    from etl.evidence import evidence_group
+    from etl.exports import critical_messages_cmd, report_card_cmd
     from etl.governance import curve_group
     from etl.returns.commands import returns_group
+    from etl.review import review_group
 
     for command in (board_group, doctor_cmd, returns_group, benchmarks_group, neighbours_group, curve_group,
-                    demo_cmd, serve_cmd, export_group,
-                    users_group, audit_group, backup_cmd, restore_cmd):
+                    review_group, export_group, evidence_group, demo_cmd, serve_cmd, users_group, audit_group,
+                    backup_cmd, restore_cmd):
         main.add_command(command)
+    for command in (critical_messages_cmd, report_card_cmd):
+        export_group.add_command(command)
 
 
 _register_subcommands()

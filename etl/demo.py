@@ -467,6 +467,7 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
         for agency, values in returns[q].items():
             wb = build_template(board, library, agency, q, previous=previous.get(agency))
             fill_values(wb, values, notes=_notes(agency, q))
+            _write_commentary(wb, _commentary(agency, q))
             path = returns_dir / f"{agency}_{q.label.replace(' ', '_')}.xlsx"
             wb.save(path)
             result = load_file(engine, board, library, path, user=DEMO_USER, received_on=received_date(board, agency, q))
@@ -480,7 +481,9 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
     fixed["POL_MISSING_EPISODES"] = int(fixed["POL_MISSING_EPISODES"]) + 23
     fixed["POL_RHI_ELIGIBLE"] = int(fixed["POL_RHI_ELIGIBLE"]) + 20
     wb = build_template(board, library, "POL", q)
-    fill_values(wb, fixed, notes={"POL_MISSING_EPISODES": "Corrected: 23 episodes were recorded after the first return."})
+    fill_values(wb, fixed, notes={**_notes("POL", q),
+                                  "POL_MISSING_EPISODES": "Corrected: 23 episodes were recorded after the first return."})
+    _write_commentary(wb, _commentary("POL", q))
     path = returns_dir / f"POL_{q.label.replace(' ', '_')}_v2.xlsx"
     wb.save(path)
     resub = load_file(engine, board, library, path, user=DEMO_USER, received_on=received_date(board, "POL", LAST) - dt.timedelta(days=40))
@@ -490,19 +493,51 @@ def build_demo(db: str | None, board: Board, library: Library, workdir: Path | N
     import_neighbours(writer(engine), write_neighbour_file(bench_dir), user=DEMO_USER, name="harrowdale_neighbours",
                       known=[a.la_number for a in demo_areas()])  # fictional areas, not in the LA list
     _governance(engine, library)
+    _year_of_review(engine, board, library)
     engine.dispose()
     return {"returns": loaded, "resubmission": resub.outcome, "benchmark_files": len(files)}
 
 
 def _notes(agency: str, q: Quarter) -> dict[str, str]:
+    """The notes agencies wrote beside their own figures (Kent's "agencies' own analysis", seed 003)."""
     if agency == "CSC" and q == LAST:
-        return {"CSC_ASSESS_45WD": "Two team managers' posts vacant since 2024-25 Q3; agency staff covering."}
+        return {"CSC_ASSESS_45WD": "Two team managers' posts vacant since 2024-25 Q3; agency staff covering.",
+                "CSC_REREFERRALS": "Eleven of the re-referrals are two sibling groups referred twice each."}
+    if agency == "CSC" and q == LAST - 1:
+        return {"CSC_ASSESS_45WD": "Recruitment campaign under way; two offers made."}
+    if agency == "POL" and q == LAST - 1:
+        return {"POL_RHI_72H": "Same-day notifications now cover weekends too."}
     return {}
+
+
+def _commentary(agency: str, q: Quarter) -> str | None:
+    """A short commentary per return: the agency's own reading of its quarter."""
+    if agency == "CSC" and q == LAST:
+        return ("Contacts were steady, but re-referrals rose again: most are families closed after one assessment "
+                "without a step-down plan. Assessment timeliness recovered a little with agency cover; it will not "
+                "reach the target until both team manager posts are filled.")
+    if agency == "POL" and q in (LAST, LAST - 1):
+        return ("Return home interviews within 72 hours keep improving since the same-day notification started; "
+                "missing episodes are concentrated in two children's homes.")
+    return None
+
+
+def _write_commentary(wb, text: str | None) -> None:
+    """Type ``text`` into the About sheet's Commentary cell, as an agency would."""
+    from etl.returns import layout
+
+    if not text:
+        return
+    ws = wb[layout.ABOUT_SHEET]
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if row[0].value == layout.COMMENTARY_LABEL:
+            ws.cell(row[0].row, 2, text)
+            return
 
 
 def _governance(engine, library: Library) -> None:
     """The stories behind two baselines, their action plans and a rebase, as a PQA sub-group would record them."""
-    from etl.governance import add_action, record_rebase, record_story
+    from etl.governance import add_action, record_rebase, record_story, update_action
 
     pqa = "PQA sub-group"
     rhi = "return_home_interviews"
@@ -517,10 +552,17 @@ def _governance(engine, library: Library) -> None:
                    "the child already knows conducting the interview.")
     add_action(engine, library, rhi, "Automatic notification of every return from a missing episode to the "
                "interview service within 4 hours.", "Police missing persons coordinator", pqa,
-               due=dt.date(2025, 9, 30), status="done", at=dt.datetime(2025, 7, 15))
-    add_action(engine, library, rhi, "Offer interviews in the evening and at weekends; measure the share taken "
-               "up outside office hours.", "Commissioned service manager", pqa, due=dt.date(2025, 12, 31),
-               status="on_track", at=dt.datetime(2025, 7, 15))
+               due=dt.date(2025, 9, 30), status="done", at=dt.datetime(2025, 7, 15),
+               completed_on=dt.date(2025, 9, 26), how_we_know="Notifications within 4 hours, from the police log")
+    evening = add_action(engine, library, rhi, "Offer interviews in the evening and at weekends; measure the share "
+                         "taken up outside office hours.", "Commissioned service manager", pqa,
+                         due=dt.date(2025, 12, 31), status="on_track", at=dt.datetime(2025, 7, 15),
+                         how_we_know="Share of interviews held outside office hours; interviews within 72 hours")
+    update_action(engine, evening.id, 1, by=pqa, note="Evening slots started in October; weekend rota agreed.",
+                  at=dt.datetime(2025, 10, 14, 11, 0))
+    update_action(engine, evening.id, 2, by=pqa, status="done", completed_on=dt.date(2026, 1, 20),
+                  note="Weekend interviews running; 31% now held outside office hours.",
+                  at=dt.datetime(2026, 1, 21, 10, 0))
     record_rebase(engine, library, rhi, "2025-26 Q2", "Same-day notification and out-of-hours interviews started "
                   "in July 2025: a new process, so its limits are calculated afresh.", pqa,
                   decided_on=dt.date(2025, 10, 14))
@@ -616,3 +658,154 @@ def demo_cmd(ctx: click.Context, no_serve: bool, host: str, port: int) -> None:
         click.echo(note)
     click.echo(f"Starting the dashboard on port {port}…")
     serve(db=url, board_path=str(board_path), host=host, port=port, say=click.echo)
+
+
+def _year_of_review(engine, board: Board, library: Library) -> None:
+    """A year of the PQA cycle, written through the same functions the app uses: decisions on the last quarters'
+    exceptions and those quarters closed, the current quarter's review under way, a target change with its
+    reason, report cards for each sub-group, a critical message log (some to the board, one overdue), a later
+    version of a story, an overdue action, evidence and the information sources."""
+    from etl.access import load_dataset
+    from etl.evidence import add_evidence, set_source
+    from etl.governance import add_action, change_target, record_story
+    from etl.messages import raise_message, update_message
+    from etl.report_cards import create_card
+    from etl.review import close_quarter, decide_exception, escalate_exception
+
+    pqa = "PQA sub-group"
+    # an action of the re-referrals plan that has passed its date and still says "on track"
+    add_action(engine, library, "rereferral_rate", "Multi-agency review of every repeat referral at the front door, "
+               "monthly, with early help present.", "Front door team manager", pqa, due=dt.date(2026, 9, 30),
+               status="on_track", at=dt.datetime(2026, 5, 20), how_we_know="Repeat referrals reviewed each month")
+    record_story(engine, library, "return_home_interviews", author=pqa, period="2026-27 Q1",
+                 at=dt.datetime(2026, 8, 19, 15, 0),
+                 story="The curve has turned: since same-day notification and out-of-hours interviews started, "
+                       "interviews within 72 hours have stayed above what the baseline forecast. Missing episodes "
+                       "are now concentrated in two children's homes.",
+                 partners="Police missing persons coordinator; commissioned return interview service; the two "
+                          "homes' registered managers.",
+                 what_works="Same-day notification; evening and weekend slots; a trusted adult the child knows.")
+    change_target(engine, library, "assessments_45_days", "2026-27 Q1",
+                  "While two team manager posts are vacant the board accepts a wider tolerance; the target stays 88%.",
+                  tolerance=6, decided_by="Safeguarding board", decided_on=dt.date(2026, 4, 22),
+                  at=dt.datetime(2026, 4, 22, 16, 0))
+
+    # the quarters' reviews: the last three closed, the current one under way
+    ds = load_dataset(engine, board, library, forecasts=False)
+    reviews = [(LAST - 3, dt.datetime(2026, 2, 18, 11)), (LAST - 2, dt.datetime(2026, 5, 20, 11)),
+               (LAST - 1, dt.datetime(2026, 8, 19, 11)), (LAST, dt.datetime(2026, 11, 18, 11))]
+    escalated = None
+    for q, when in reviews:
+        qds = ds.as_of(q) if q != ds.period else ds
+        ex = qds.exceptions
+        inds = sorted(set(ex[ex["severity"].isin(("high", "medium", "low"))]["indicator_id"]))
+        for k, ind in enumerate(inds):
+            at = when + dt.timedelta(minutes=k)
+            if q == LAST and ind not in ("rereferral_rate", "assessment_duration"):
+                continue  # the current quarter's review is under way: the rest are not yet reviewed
+            if ind == "rereferral_rate" and q == LAST:
+                decide_exception(engine, library, ind, q.label, "challenged",
+                                 "Half of the rise is two sibling groups referred twice each.",
+                                 "Re-referrals counted by family, for the last four quarters", pqa, at=at)
+            elif ind == "assessments_45_days" and escalated is None and q >= LAST - 1:
+                _, escalated = escalate_exception(
+                    engine, board, library, ind, q.label, "Assessment timeliness will not recover while two team "
+                    "manager posts are vacant: agency cover is needed until they are filled.", pqa, at=at)
+            else:
+                decide_exception(engine, library, ind, q.label, "agreed", decided_by=pqa, at=at)
+        if q != LAST:
+            close_quarter(engine, board, library, q.label, "PQA chair", at=when + dt.timedelta(hours=2), dataset=qds)
+
+    # the critical message log
+    if escalated is not None:
+        update_message(engine, board, library, escalated.id, 1, by="Business management group",
+                       at=dt.datetime(2026, 9, 2, 10), bmg_meeting=dt.date(2026, 9, 2), decision="to_board",
+                       action="Fund agency team managers until both posts are filled", owner="Director of children's "
+                       "services", why="Statutory assessment timescales", due=dt.date(2027, 3, 31),
+                       status="in_progress")
+    cards = {}
+    for group, meeting, text in (
+            ("pqa", dt.date(2026, 8, 19), "Reviewed the 2026-27 Q1 dataset and its 10 exceptions; closed the quarter."),
+            ("pqa", dt.date(2026, 11, 18), "Reviewed the 2026-27 Q2 dataset; challenged the rise in re-referrals."),
+            ("exploitation", dt.date(2026, 8, 12), "Reviewed missing episodes by home; return interviews audit."),
+            ("exploitation", dt.date(2026, 11, 11), "Joint visits to the two homes with most missing episodes."),
+            ("learning", dt.date(2026, 8, 26), "Ran 12 courses for 188 staff; evaluation of DA training."),
+            ("learning", dt.date(2026, 11, 25), "Ran 14 courses for 212 staff; GP practice uptake reviewed.")):
+        cards[(group, meeting)] = create_card(
+            engine, board, by=f"{group} chair", at=dt.datetime.combine(meeting, dt.time(16)), group_id=group,
+            meeting_on=meeting, activity=text,
+            data_story={"pqa": "Re-referrals keep rising; assessment timeliness is recovering slowly with agency "
+                               "cover.",
+                        "exploitation": "Return home interviews within 72 hours have turned the curve.",
+                        "learning": "Attendance is up; confidence after training is high."}[group],
+            data_challenges="Health visiting figures arrive a month late." if group == "pqa" else None,
+            priority_activity={"voice_of_child": "Children's views are read at the start of each meeting."}
+            if group == "pqa" else {},
+            difference={"pqa": "Step-down plans are now checked before a case closes.",
+                        "exploitation": "More children are seen within 72 hours of coming home.",
+                        "learning": "Staff say they recognise coercive control sooner."}[group],
+            how_we_know={"pqa": "Audit of 20 closures in October.", "exploitation": "Return interview records.",
+                         "learning": "Post-course evaluations and a three-month follow-up."}[group])
+    card = cards[("exploitation", dt.date(2026, 8, 12))]
+    resilience = raise_message(engine, board, library, by="exploitation chair", at=dt.datetime(2026, 8, 12, 17),
+                               group_id="exploitation", raised_on=dt.date(2026, 8, 12), source="report_card",
+                               source_ref=f"report_card {card.id}", indicators=["return_home_interviews"],
+                               message="Out-of-hours return interviews depend on one worker.")
+    update_message(engine, board, library, resilience.id, 1, by="Business management group",
+                   at=dt.datetime(2026, 9, 2, 10, 30), bmg_meeting=dt.date(2026, 9, 2), decision="noted",
+                   action="Train two more interviewers for the weekend rota", owner="Commissioned service manager",
+                   why="Resilience of the service that turned the curve", due=dt.date(2026, 10, 31),
+                   status="in_progress")  # still in progress after its date: overdue
+    card = cards[("learning", dt.date(2026, 11, 25))]
+    raise_message(engine, board, library, by="learning chair", at=dt.datetime(2026, 11, 25, 17),
+                  group_id="learning", raised_on=dt.date(2026, 11, 25), source="report_card",
+                  source_ref=f"report_card {card.id}", message="Uptake of domestic abuse training by GP practices "
+                  "is low.")
+    late = raise_message(engine, board, library, by="PQA chair", at=dt.datetime(2026, 6, 3, 12), group_id="pqa",
+                         raised_on=dt.date(2026, 6, 3), message="Health visiting figures arrive a month after the "
+                         "quarter's deadline.", indicators=["early_help_assessment_rate"])
+    update_message(engine, board, library, late.id, 1, by="Business management group", at=dt.datetime(2026, 6, 10, 10),
+                   bmg_meeting=dt.date(2026, 6, 10), decision="not_to_board", action="Agree a data-sharing date "
+                   "with the ICB", owner="Business manager", why="Complete data for PQA", due=dt.date(2026, 7, 31),
+                   status="done", completed_on=dt.date(2026, 7, 14))
+    cse = raise_message(engine, board, library, by="exploitation chair", at=dt.datetime(2026, 11, 11, 17),
+                        group_id="exploitation", raised_on=dt.date(2026, 11, 11), indicators=["missing_episodes"],
+                        message="Missing episodes from two children's homes doubled this quarter.")
+    update_message(engine, board, library, cse.id, 1, by="Business management group", at=dt.datetime(2026, 11, 20, 10),
+                   bmg_meeting=dt.date(2026, 11, 20), decision="to_board",
+                   action="Joint visits by the police and each home's registered manager", owner="Head of corporate "
+                   "parenting", why="Children at risk of exploitation", due=dt.date(2027, 1, 31))
+
+    # evidence beside the data, and the information sources
+    for kind, title, finding, found_on, source, priorities, indicators in (
+            ("multi_agency_audit", "Multi-agency audit of re-referred families",
+             "In 26 of 40 re-referred families the case closed after one assessment without a step-down plan.",
+             dt.date(2026, 4, 30), "PQA sub-group", ["early_help", "neglect"], ["rereferral_rate"]),
+            ("single_agency_audit", "Children's social care audit of assessment timeliness",
+             "Delays were in teams with vacant team manager posts; quality of the assessments was good.",
+             dt.date(2026, 7, 15), "Children's social care quality assurance", ["early_help"],
+             ["assessments_45_days"]),
+            ("section_11", "Section 11 self-assessments 2025", "Health and police rated their safeguarding "
+             "supervision as good; the voluntary sector asked for help with training records.", dt.date(2025, 11, 28),
+             "Business unit", ["voice_of_child", "domestic_abuse"], ["training_take_up"]),
+            ("section_175", "Section 175 audit of schools", "Nine in ten schools have a trained deputy DSL; "
+             "persistent absence of children in need is a concern in three secondary schools.", dt.date(2026, 3, 20),
+             "Education safeguarding team", ["neglect"], ["cin_persistent_absence"]),
+            ("case_review", "Rapid review: a child missing from care", "Return interviews did not reach the child's "
+             "trusted adult; information was not shared with the school.", dt.date(2026, 6, 25),
+             "Case review group", ["cse_missing"], ["return_home_interviews", "missing_episodes"]),
+            ("voice_of_child", "Young people's survey", "Most said they were listened to at their conference; "
+             "fewer understood their plan.", dt.date(2026, 10, 1), "Children in care council", ["voice_of_child"],
+             ["conference_child_views"])):
+        add_evidence(engine, board, library, by=pqa, at=dt.datetime.combine(found_on, dt.time(12)), kind=kind,
+                     title=title, finding=finding, found_on=found_on, source=source, priorities=priorities,
+                     indicators=indicators)
+    for source, provider, frequency, last, nxt in (
+            ("Section 11 self-assessments", "All statutory partners", "Every two years", dt.date(2025, 11, 28),
+             dt.date(2027, 11, 30)),
+            ("Section 175 audit", "Schools", "Annually", dt.date(2026, 3, 20), dt.date(2027, 3, 31)),
+            ("Multi-agency case audits", "PQA sub-group", "Quarterly", dt.date(2026, 10, 30), dt.date(2027, 1, 29)),
+            ("Children in care council survey", "Participation team", "Annually", dt.date(2026, 10, 1),
+             dt.date(2027, 10, 1)),
+            ("Child death overview panel report", "CDOP", "Annually", dt.date(2025, 9, 30), dt.date(2026, 9, 30))):
+        set_source(engine, source, provider, frequency, last, nxt, by=pqa)

@@ -65,6 +65,7 @@ class ReturnVersion(Base):
     loaded_by: Mapped[str] = mapped_column(String(120))
     superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     contact: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    commentary: Mapped[str | None] = mapped_column(Text, nullable=True)  # the agency's own analysis
 
     values: Mapped[list[ReturnValue]] = relationship(back_populates="version", cascade="all, delete-orphan")
     issues: Mapped[list[ReturnIssue]] = relationship(back_populates="version", cascade="all, delete-orphan")
@@ -218,6 +219,8 @@ class CurveStory(Base):
     baseline_frozen_at: Mapped[str | None] = mapped_column(String(16), nullable=True)  # period label
     author: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    period: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the quarter it was written for
+    replaces_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the version it was written over
 
 
 class ActionPlanItem(Base):
@@ -233,6 +236,51 @@ class ActionPlanItem(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | on_track | late | done
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    how_we_know: Mapped[str | None] = mapped_column(Text, nullable=True)  # the measure that shows it worked
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # optimistic concurrency
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ActionUpdate(Base):
+    """One version of an action: what it said after each change (status updates over time), who and when."""
+
+    __tablename__ = "action_update"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_plan_item.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(120))
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    how_we_know: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # the update: what happened since
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CurveDecision(Base):
+    """A recorded decision on an indicator's curve: freezing or unfreezing the baseline, changing the target.
+
+    ``kind``: freeze (``period`` = the quarter the baseline is frozen at), unfreeze (undoing a freeze), target
+    (``target``/``tolerance`` from ``period`` on; earlier quarters keep theirs).
+    """
+
+    __tablename__ = "curve_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    target: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tolerance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class RebaseDecision(Base):
@@ -248,6 +296,144 @@ class RebaseDecision(Base):
     decided_by: Mapped[str] = mapped_column(String(120))
     decided_on: Mapped[dt.date] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)  # proposal (the library's) | analyst
+
+
+class ExceptionDecision(Base):
+    """PQA's decision on one exception in one quarter: agreed, challenged or escalated. A later decision on the
+    same exception is a new row (``replaces_id``): the latest is the position, the earlier ones its history."""
+
+    __tablename__ = "exception_decision"
+    __table_args__ = (Index("ix_exception_decision_period", "period", "indicator_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60))
+    period: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(16))  # agreed | challenged | escalated
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    settle_with: Mapped[str | None] = mapped_column(Text, nullable=True)  # what data would settle a challenge
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    replaces_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class QuarterClose(Base):
+    """A closed quarter: the dataset rows, exceptions and decisions as the board saw them (JSON), kept."""
+
+    __tablename__ = "quarter_close"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), unique=True)
+    closed_by: Mapped[str] = mapped_column(String(120))
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    snapshot: Mapped[str] = mapped_column(Text)
+
+
+class CriticalMessage(Base):
+    """A critical message for the business management group (seed 000, appendix 3): raised by a sub-group
+    (from a report card, an exception or directly), decided by the BMG (to the board, not, noted), with its
+    action, owner, why, due date, completion and status. ``version`` counts changes (optimistic concurrency);
+    every version is kept in ``record_version``."""
+
+    __tablename__ = "critical_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(60), index=True)  # the board file's sub-group id
+    message: Mapped[str] = mapped_column(Text)
+    raised_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="direct")  # direct | exception | report_card
+    source_ref: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    bmg_meeting: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)  # to_board | not_to_board | noted
+    action: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    why: Mapped[str | None] = mapped_column(Text, nullable=True)
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | in_progress | done
+    indicators: Mapped[str] = mapped_column(String(500), default="")  # indicator ids, comma-separated
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ReportCard(Base):
+    """A sub-group's report card for one meeting (seed 000, appendix 2). The data section is filled from the
+    dataset when it is shown or exported; what is stored is what the sub-group wrote."""
+
+    __tablename__ = "report_card"
+    __table_args__ = (UniqueConstraint("group_id", "meeting_on", name="uq_report_card"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(60), index=True)
+    meeting_on: Mapped[dt.date] = mapped_column(Date)
+    activity: Mapped[str | None] = mapped_column(Text, nullable=True)  # what has the sub-group done, how much
+    data_story: Mapped[str | None] = mapped_column(Text, nullable=True)  # what story the indicators tell
+    data_challenges: Mapped[str | None] = mapped_column(Text, nullable=True)  # getting accurate, timely data
+    priority_activity: Mapped[str] = mapped_column(Text, default="{}")  # JSON: priority id → activity
+    difference: Mapped[str | None] = mapped_column(Text, nullable=True)  # what difference it made
+    how_we_know: Mapped[str | None] = mapped_column(Text, nullable=True)  # how the sub-group knows; evidence
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class EvidenceItem(Base):
+    """A dated finding from the board's other sources (audits, S11/S175 self-assessments, case reviews,
+    inspections, voice of the child), linked to priorities and indicators."""
+
+    __tablename__ = "evidence_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(200))
+    finding: Mapped[str] = mapped_column(Text)
+    found_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who carried it out
+    priorities: Mapped[str] = mapped_column(String(500), default="")  # priority ids, comma-separated
+    indicators: Mapped[str] = mapped_column(String(500), default="")  # indicator ids, comma-separated
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class InformationSource(Base):
+    """One of the board's information sources beyond the agencies' returns (seed 004): what, from whom, how
+    often, when last received and when next due."""
+
+    __tablename__ = "information_source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200))
+    frequency: Mapped[str] = mapped_column(String(60))
+    last_received: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    next_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RecordVersion(Base):
+    """Every version of a critical message, report card, evidence item or information source (JSON), with who
+    and when: nothing is overwritten without trace."""
+
+    __tablename__ = "record_version"
+    __table_args__ = (Index("ix_record_version_record", "kind", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    record_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- accounts, sessions and the audit trail --------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -85,6 +86,33 @@ class TargetOverride(_Strict):
     tolerance: float | None = Field(default=None, ge=0)
     minimum_difference: float | None = Field(default=None, ge=0, description="the smallest change that matters "
                                              "for 'has the curve turned?', in the indicator's units")
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    """A recorded decision to change an indicator's target or tolerance from a quarter onwards.
+
+    ``None`` keeps what was in effect before (a change of tolerance alone leaves the target as it was).
+    Earlier quarters keep the target they had: RAG is judged against the target in effect in each quarter.
+    """
+
+    effective_from: Quarter
+    target: float | None
+    tolerance: float | None
+    reason: str = ""
+
+
+def target_in_effect(base: tuple[float | None, float | None], changes, period: Quarter | None
+                     ) -> tuple[float | None, float | None]:
+    """Apply the changes that take effect at or before ``period`` to ``base``, oldest first."""
+    target, tolerance = base
+    if period is None:
+        return target, tolerance
+    for c in sorted(changes or (), key=lambda c: c.effective_from.index):
+        if c.effective_from.index <= period.index:
+            target = c.target if c.target is not None else target
+            tolerance = c.tolerance if c.tolerance is not None else tolerance
+    return target, tolerance
 
 
 class Thresholds(_Strict):
@@ -188,13 +216,18 @@ class Board(_Strict):
             return o.minimum_difference
         return indicator.minimum_difference or 0.0
 
-    def target_for(self, indicator) -> tuple[float | None, float | None]:
-        """(target, tolerance): the board's override where it sets one, else the definition's."""
+    def target_for(self, indicator, period: Quarter | None = None,
+                   changes: list[TargetChange] | tuple = ()) -> tuple[float | None, float | None]:
+        """(target, tolerance) in effect at ``period``: the latest recorded change (``changes``, the PQA
+        sub-group's decisions for this indicator) taking effect at or before it, else the board's override,
+        else the definition's. Without ``period``, the standing target before any recorded change."""
         o = self.targets.get(indicator.id)
         if o is None:
-            return indicator.target, indicator.tolerance
-        return (o.target if o.target is not None else indicator.target,
-                o.tolerance if o.tolerance is not None else indicator.tolerance)
+            base = (indicator.target, indicator.tolerance)
+        else:
+            base = (o.target if o.target is not None else indicator.target,
+                    o.tolerance if o.tolerance is not None else indicator.tolerance)
+        return target_in_effect(base, changes, period)
 
 
 def load_board(path: Path, library: Library | None = None) -> Board:

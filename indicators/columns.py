@@ -37,7 +37,10 @@ FRAME = (
     Column(('quarter_numerator', 'quarter_denominator', 'quarter_value'), 'float', "the quarter's own figures: for a rolling 12-month or year-to-date indicator, that quarter alone (a rate is the quarter's count per 10,000 children, not annualised); for a flow or snapshot the same as the headline. Consecutive quarters do not overlap, so these are what control charts and forecasts use"),
     Column(('quarter_status',), 'str', "the status of the quarter's own figures, as `status`"),
     Column(('display_suppressed',), 'bool', "the value rests on a count below the indicator's suppression threshold: the board may see it, public outputs must not"),
-    Column(('target', 'tolerance'), 'float', 'from the board configuration, else the definition'),
+    Column(('target', 'tolerance'), 'float', "in effect in the row's quarter: the latest recorded change taking "
+           "effect by then (`oba curve target`, the indicator page; see governance.md), else the board "
+           "configuration, else the definition. Earlier quarters keep the target they had; the SPC assurance "
+           "icon uses the one in effect at the dataset's quarter"),
     Column(('rag',), 'str', "`red`, `amber`, `green`, or empty (no target, or context polarity). Green meets the target; amber misses it by no more than the tolerance; red misses it by more. Judged on the value as displayed (rounded to the indicator's decimals)"),
     Column(('unit', 'polarity'), 'str', 'copied from the definition, for exports'),
     Column(('chart_value', 'chart_denominator'), 'float', "what the indicator's control chart plots (its definition's `control_chart`): the quarter's own figures, a related flow (plans started behind the stock of plans) or, for a run chart, the headline"),

@@ -99,6 +99,27 @@ def indicator_table(library: Library, board: Board | None = None) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def _apply_target_changes(focal: pd.DataFrame, targets: dict, changes: dict[str, list] | None) -> pd.DataFrame:
+    """Set each row's target and tolerance to the ones in effect in its quarter (``target_in_effect``)."""
+    if not changes:
+        return focal
+    from indicators.board import target_in_effect
+
+    t = focal["target"].to_numpy(dtype=float).copy()
+    tol = focal["tolerance"].to_numpy(dtype=float).copy()
+    ids, idx = focal["indicator_id"].to_numpy(), focal["period_index"].to_numpy()
+    for ind_id, cs in changes.items():
+        if ind_id not in targets or not cs:
+            continue
+        rows = np.flatnonzero(ids == ind_id)
+        for i in rows:
+            q = Quarter.from_index(int(idx[i]))
+            a, b = target_in_effect(targets[ind_id], cs, q)
+            t[i] = np.nan if a is None else a
+            tol[i] = np.nan if b is None else b
+    return focal.assign(target=t, tolerance=tol)
+
+
 def _spc(frame: pd.DataFrame, library: Library, targets: dict,
          rebases: dict[str, list[Quarter]] | None = None, board: Board | None = None) -> pd.DataFrame:
     """SPC columns for every indicator × area series (one vectorised call), icons repeated on each row.
@@ -216,7 +237,8 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
                   returns: pd.DataFrame | None = None, focal_areas: list[str] | None = None,
                   period: Quarter | None = None, horizon: int = 4, forecasts: bool = True,
                   frozen: dict[str, Quarter] | None = None,
-                  rebases: dict[str, list[Quarter]] | None = None) -> Dataset:
+                  rebases: dict[str, list[Quarter]] | None = None,
+                  target_changes: dict[str, list] | None = None) -> Dataset:
     """Build the whole multi-agency dataset.
 
     ``measures``: area_code, period, measure, value, status (the current version of every return).
@@ -228,7 +250,9 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     ``period``: the quarter exceptions are raised for (default: the latest quarter anything was returned for).
     ``frozen``: indicator id → the quarter its baseline was frozen at (an action plan's start), for
     "has the curve turned?" (``Dataset.curves``). ``rebases``: indicator id → quarters where a recorded
-    decision starts a new SPC segment.
+    decision starts a new SPC segment. ``target_changes``: indicator id → recorded target or tolerance changes
+    (``indicators.board.TargetChange``), each from a quarter on: every quarter's RAG is judged against the
+    target in effect then, so earlier quarters keep the target they had.
 
     With ``period`` the dataset is the one that could have been built then: only the quarters up to it are
     used, and only the plans and rebases that had started by then, so an earlier quarter's page says what the
@@ -264,19 +288,26 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
     comparators = pd.concat(comp_parts, ignore_index=True) if comp_parts else pd.DataFrame(columns=COMPARATOR_COLUMNS)
     comparators = with_dispersion(comparators, library)
 
-    # targets and RAG
+    # targets and RAG: each quarter against the target in effect in it
     focal["target"] = focal["indicator_id"].map({k: v[0] for k, v in targets.items()}).astype(float)
     focal["tolerance"] = focal["indicator_id"].map({k: v[1] for k, v in targets.items()}).astype(float)
+    focal = _apply_target_changes(focal, targets, target_changes)
     focal["unit"] = focal["indicator_id"].map({i.id: i.unit.value for i in library.indicators.values()})
     focal["polarity"] = focal["indicator_id"].map({i.id: i.polarity.value for i in library.indicators.values()})
     focal = focal.sort_values(["indicator_id", "area_code", "period_index"], kind="stable").reset_index(drop=True)
     rag = np.full(len(focal), "", dtype=object)
-    for ind_id, idx in focal.groupby("indicator_id").indices.items():
+    tcol, tolcol = focal["target"].to_numpy(dtype=float), focal["tolerance"].to_numpy(dtype=float)
+    for (ind_id, t, tol), idx in focal.groupby(["indicator_id", "target", "tolerance"], dropna=False).indices.items():
         ind = library.indicator(ind_id)
-        t, tol = targets[ind_id]
-        rag[idx] = rag_rating(focal["value"].to_numpy()[idx], t, tol, ind.polarity,
+        t, tol = tcol[idx[0]], tolcol[idx[0]]
+        rag[idx] = rag_rating(focal["value"].to_numpy()[idx], None if np.isnan(t) else float(t),
+                              None if np.isnan(tol) else float(tol), ind.polarity,
                               decimals=0 if ind.unit == Unit.count else ind.decimals)
     focal["rag"] = rag
+    if target_changes:  # SPC assurance judges the process against the target in effect at the dataset's quarter
+        last = focal.groupby("indicator_id")[["target", "tolerance"]].last()
+        targets = {**targets, **{k: (None if pd.isna(last.at[k, "target"]) else float(last.at[k, "target"]),
+                                     targets[k][1]) for k in target_changes if k in last.index}}
 
     # SPC
     spc = _spc(focal, library, targets, rebases, board)
@@ -347,7 +378,8 @@ def build_dataset(measures: pd.DataFrame, library: Library, board: Board | None 
 
 
 _BUILD_ARGUMENTS = ("measures", "library", "board", "population", "benchmarks", "neighbours", "areas", "returns",
-                    "focal_areas", "period", "horizon", "forecasts", "frozen", "rebases")
+                    "focal_areas", "period", "horizon", "forecasts", "frozen", "rebases",
+                    "target_changes")
 
 
 def trend_runs(focal: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -422,7 +454,7 @@ def _forecasts(focal: pd.DataFrame, library: Library, period: Quarter, horizon: 
     quarters = [period + int(k) for k in steps]
     ind_col = np.repeat(keys["indicator_id"].to_numpy(), horizon)
     area_col = np.repeat(keys["area_code"].to_numpy(), horizon)
-    meta = focal.drop_duplicates(["indicator_id", "area_code"]).set_index(["indicator_id", "area_code"])
+    meta = focal.drop_duplicates(["indicator_id", "area_code"], keep="last").set_index(["indicator_id", "area_code"])
     mi = pd.MultiIndex.from_arrays([ind_col, area_col])
     out = pd.DataFrame({
         "indicator_id": ind_col, "area_code": area_col,

@@ -3,6 +3,7 @@ priorities it serves, what is being done, the positives, the data's quality and 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -68,25 +69,30 @@ def test_each_exception_once_under_its_first_priority(view):
     assert positives and not positives & set(shown)
     assert paper.data_quality[0].startswith(f"Data quality: 7 of 8 agencies' returns for {view.current} are in")
     assert "missing: Harrowdale General Hospital NHS Trust" in paper.data_quality[0]
-    assert paper.critical == []  # no critical messages are recorded in this store
+    # the demo's business management group sent two critical messages to the board
+    assert [m["message"] for m in paper.critical] == [
+        "Missing episodes from two children's homes doubled this quarter.",
+        next(m["message"] for m in paper.critical if m["action"].startswith("Fund agency team managers"))]
 
 
-def test_critical_messages_come_from_governance_when_it_records_them(view, monkeypatch):
-    import etl.governance
-    from dashboard.exports.content import critical_messages
+def test_critical_messages_are_those_the_bmg_sent_to_the_board_in_words(view):
+    from dashboard.exports.content import critical_messages, message_line
 
-    calls = []
-
-    def fake(engine, to_board=False):
-        calls.append(to_board)
-        return [{"id": 3, "group": "PQA", "message": "Re-referrals keep rising", "raised_on": "2026-10-01",
-                 "decision": "Fund a step-down worker", "action": "Business case", "owner": "Chair of PQA",
-                 "due": "2026-12-01", "status": "open", "indicators": ["rereferral_rate"], "extra": 1}]
-
-    monkeypatch.setattr(etl.governance, "critical_messages", fake, raising=False)
     got = critical_messages(view)
-    assert calls == [True]
-    assert got[0]["message"] == "Re-referrals keep rising" and "extra" not in got[0]
+    groups = {g.id: g.name for g in view.board.subgroups}
+    assert len(got) == 2  # of the demo's five messages, two were decided "to the board"
+    cse = got[0]
+    assert (cse["group"], cse["message"], cse["decision"], cse["owner"], cse["due"]) == (
+        groups["exploitation"], "Missing episodes from two children's homes doubled this quarter.", "To the board",
+        "Head of corporate parenting", dt.date(2027, 1, 31))
+    assert cse["status"] in {"Open", "Overdue"}  # overdue once its date has passed
+    assert cse["indicators"] == ["missing_episodes"]
+    assert message_line({**cse, "status": "Open"}) == (
+        f"{groups['exploitation']}: Missing episodes from two children's homes doubled this quarter. Action: Joint "
+        "visits by the police and each home's registered manager (Head of corporate parenting, due 31 January "
+        "2027; open).")
+    assert message_line({"message": "No owner yet"}) == (
+        "No owner yet. Action: none recorded (no owner, due no date; open).")
 
 
 def test_board_page_text(view, demo_url):

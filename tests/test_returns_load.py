@@ -147,7 +147,7 @@ def test_notes_only_change_is_a_revision_without_figure_changes(engine, board, l
                     write(tmp_path / "b.xlsx", board, library, notes={"POL_RHI_72H": "New provider from July."}),
                     "tester", today=TODAY)
     assert (res.outcome, res.changes) == ("revised", [])
-    assert "only notes or the contact changed" in res.message
+    assert "only notes, the commentary or the contact changed" in res.message
     assert current_values(engine)["POL_RHI_72H"][3] == "New provider from July."
 
 

@@ -56,7 +56,27 @@ def _icon_word(text: str | None):
     return html.Span(text, className="icon-word", **{"aria-hidden": "true"}) if text else None
 
 
-def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
+POSITION_WORDS = {"agreed": "Agreed by PQA", "challenged": "Challenged by PQA",
+                  "escalated": "Escalated by PQA as a critical message"}
+
+
+def position_line(decision: dict | None, is_exception: bool) -> html.Div | None:
+    """PQA's agreed position on an exception: agreed, challenged (with the challenge), escalated, or not yet
+    reviewed. A challenged exception stays visible with its challenge."""
+    if decision is None:
+        return html.Div(html.Span("Not yet reviewed by PQA", className="position position-none"),
+                        className="position-line") if is_exception else None
+    kind = decision.get("decision")
+    parts: list = [html.Span(POSITION_WORDS.get(kind, kind), className=f"position position-{kind}")]
+    if kind == "challenged":
+        parts.append(html.Span(f" {decision.get('reason') or ''} Would settle it: {decision.get('settle_with') or ''}",
+                               className="position-detail"))
+    elif kind == "escalated" and decision.get("reason"):
+        parts.append(html.Span(f" {decision['reason']}", className="position-detail"))
+    return html.Div(parts, className="position-line")
+
+
+def matrix_row(mr: MatrixRow, href: str, decision: dict | None = None) -> html.Tr:
     ind, row = mr.indicator, mr.row or {}
     status = row.get("status", "missing" if not row else "ok")
     flags = [label for code, label in _DATA_FLAGS.items() if any(r.code == code for r in mr.notes)]
@@ -65,7 +85,8 @@ def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
     value = format_indicator_value(row.get("value"), ind, status, short=True) if row else "no data"
     cls = "row-exception" if mr.is_exception else ("row-good" if mr.good_news else "")
     return html.Tr([
-        html.Th([dcc.Link(ind.label, href=href, className="indicator-link stretched-link"), _reason_line(mr)],
+        html.Th([dcc.Link(ind.label, href=href, className="indicator-link stretched-link"), _reason_line(mr),
+                 position_line(decision, mr.is_exception)],
                 scope="row", className="col-indicator"),
         html.Td(value, className=f"col-value{' value-suppressed' if status in ('suppressed', 'missing') else ''}"),
         html.Td([variation_icon(row_point_type(row), ind.polarity), _icon_word(_variation_word(row))],
@@ -81,11 +102,13 @@ def matrix_row(mr: MatrixRow, href: str) -> html.Tr:
     ], className=f"matrix-row {cls}".strip())
 
 
-def summary_matrix(rows: list[MatrixRow], caption: str, href_for) -> html.Div:
-    """A table of indicators; ``href_for(indicator_id)`` gives each row's link."""
+def summary_matrix(rows: list[MatrixRow], caption: str, href_for, decisions: dict | None = None) -> html.Div:
+    """A table of indicators; ``href_for(indicator_id)`` gives each row's link; ``decisions`` (indicator id →
+    PQA's decision) the agreed position under each exception, when the quarter's review is recorded."""
     head = html.Thead(html.Tr([html.Th(h, scope="col", title=t, className=f"h-{i}")
                                for i, (h, t) in enumerate(HEADERS)]))
-    body = html.Tbody([matrix_row(mr, href_for(mr.indicator.id)) for mr in rows])
+    body = html.Tbody([matrix_row(mr, href_for(mr.indicator.id),
+                                  None if decisions is None else decisions.get(mr.indicator.id)) for mr in rows])
     return html.Div(
         html.Table([html.Caption(caption, className="visually-hidden"), head, body],
                    className="table matrix align-middle mb-0"),

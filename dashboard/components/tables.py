@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.components.badges import rag_badge
@@ -135,37 +134,3 @@ def _date(x: Any) -> str:
     if isinstance(x, dt.date):
         return x.strftime("%-d %B %Y")
     return str(x) if x else "–"
-
-
-def story_section(story: dict | None, actions: list[dict], indicator_label: str) -> html.Div:
-    """The story behind the baseline and the action plan as stored, or a helpful empty state."""
-    parts: list[Any] = []
-    if story:
-        fields = [("The story behind the baseline", story.get("story")),
-                  ("Partners who could help", story.get("partners")),
-                  ("What works", story.get("what_works"))]
-        for title, text in fields:
-            if text:
-                parts += [html.H3(title, className="h5 mt-3"), html.P(text)]
-        meta = f"Written by {story.get('author') or 'unknown'}, updated {_date(story.get('updated_at'))}."
-        if story.get("baseline_frozen_at"):
-            meta += f" Baseline frozen at {story['baseline_frozen_at']}."
-        parts.append(html.P(meta, className="small-print"))
-    else:
-        parts.append(dbc.Alert([
-            html.Strong("No story has been recorded yet. "),
-            f"When the PQA sub-group turns the curve on {indicator_label}, record the story behind the baseline, "
-            "the partners who could help and what works; it will appear here.",
-        ], color="light", className="empty-state"))
-    parts.append(html.H3("Action plan", className="h5 mt-3"))
-    if actions:
-        parts.append(html.Div(html.Table([
-            html.Caption("SMART actions, by due date"),
-            html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Action", "Owner", "Due", "Status")])),
-            html.Tbody([html.Tr([html.Td(a.get("action")), html.Td(a.get("owner")), html.Td(_date(a.get("due"))),
-                                 html.Td(_ACTION_STATUS.get(str(a.get("status")), str(a.get("status"))))])
-                        for a in actions]),
-        ], className="table table-sm align-middle"), className="table-responsive"))
-    else:
-        parts.append(html.P("No actions have been recorded for this indicator.", className="empty-state-text"))
-    return html.Div(parts, className="story")

@@ -7,6 +7,7 @@ neighbours and England, direction of travel, the data's state and the reasons in
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,21 +186,37 @@ CRITICAL_FIELDS = ("id", "group", "message", "raised_on", "decision", "action", 
 
 
 def critical_messages(view: View) -> list[dict]:
-    """The critical messages raised for the board, as plain dicts with ``CRITICAL_FIELDS``.
+    """The critical messages the business management group decided to take to the board, newest first, as plain
+    dicts with ``CRITICAL_FIELDS`` in words: the sub-group's name, the decision, and the status (overdue when
+    past its due date and not done). The one place the board view, slides and pack fetch them
+    (``etl.messages.critical_messages``)."""
+    from etl.messages import DECISIONS, STATUSES
+    from etl.messages import critical_messages as fetch
 
-    The one place the outputs fetch them: from ``etl.governance.critical_messages(engine, to_board=True)``
-    when the store records them, else none (the sections that show them are then left out).
-    """
-    fetch = getattr(__import__("etl.governance", fromlist=["x"]), "critical_messages", None)
-    if fetch is None:
-        return []
     engine_of = getattr(view, "engine_getter", None)
     if engine_of is None:  # in the dashboard: the store the app serves
         from dashboard import data
 
         engine_of = data.source().engine
-    rows = fetch(engine_of(), to_board=True) or []
-    return [{k: (r.get(k) if isinstance(r, dict) else getattr(r, k, None)) for k in CRITICAL_FIELDS} for r in rows]
+    groups = {g.id: g.name for g in view.board.subgroups}
+    out = []
+    for m in fetch(engine_of(), to_board=True):
+        out.append({"id": m["id"], "group": groups.get(m["group"], m["group"]), "message": m["message"],
+                    "raised_on": m["raised_on"], "decision": DECISIONS.get(m["decision"], m["decision"]),
+                    "action": m["action"], "owner": m["owner"], "due": m["due"],
+                    "status": STATUSES.get(m["standing"], m["standing"]), "indicators": m["indicators"]})
+    return out
+
+
+def message_line(m: dict) -> str:
+    """A critical message in one sentence for the board: the sub-group, the message, and what is being done."""
+    due = m.get("due")
+    due = f"{due:%-d %B %Y}" if isinstance(due, (dt.date, dt.datetime)) else str(due or "no date")
+    group = f"{m['group']}: " if m.get("group") else ""
+    message = str(m.get("message") or "").rstrip()
+    message += "" if message.endswith((".", "!", "?")) else "."
+    return (f"{group}{message} Action: {m.get('action') or 'none recorded'} "
+            f"({m.get('owner') or 'no owner'}, due {due}; {str(m.get('status') or 'open').lower()}).")
 
 
 def data_quality_lines(view: View, period: Quarter) -> list[str]:

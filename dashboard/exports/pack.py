@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dashboard.data import View
 from dashboard.exports.common import ExportError, board_file, sources_line, write_error
-from dashboard.exports.content import BoardPaper, BoardRow, ExceptionItem, board_paper
+from dashboard.exports.content import BoardPaper, BoardRow, ExceptionItem, board_paper, message_line
 from dashboard.exports.data import MODE_WORDS
 from etl.safe_cells import atomic_path
 from indicators.periods import Quarter
@@ -324,8 +324,7 @@ def pptx_pack(view: View, paper: BoardPaper, template: Path | None = None):
     if paper.critical:
         entries.append(("Critical messages for the board", here()))
         s = deck.slide("Critical messages for the board")
-        deck.text(s, [f"{m.get('group') or ''}: {m.get('message')} — decision asked: {m.get('decision') or 'none'}; "
-                      f"{m.get('owner') or ''}, due {_date(m.get('due'))}" for m in paper.critical],
+        deck.text(s, [message_line(m) for m in paper.critical],
                   0.6, 1.3, 12, 5.5, size=18, bullets=True)
         _footer(deck, s, paper)
     entries.append(("Annex: data quality and timeliness", here()))
@@ -437,9 +436,7 @@ def pdf_html(view: View, paper: BoardPaper, charts: dict[str, str]) -> str:
         or "<li>No positive exceptions this quarter.</li>") + "</ul></section>")
     if paper.critical:
         parts.append("<section><h2>Critical messages for the board</h2><ul>" + "".join(
-            f"<li><b>{e(str(m.get('group') or ''))}</b>: {e(str(m.get('message') or ''))}. Decision asked: "
-            f"{e(str(m.get('decision') or 'none'))}; {e(str(m.get('owner') or ''))}, due {e(_date(m.get('due')))}</li>"
-            for m in paper.critical) + "</ul></section>")
+            f"<li>{e(message_line(m))}</li>" for m in paper.critical) + "</ul></section>")
     parts.append("<section><h2>Annex: data quality and timeliness</h2><ul>" + "".join(
         f"<li>{e(x)}</li>" for x in paper.data_quality + _returns_lines(view, paper.period)) + "</ul></section>")
     methods = list(METHODS)

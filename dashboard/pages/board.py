@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.components.layout import notice, page_header, period_search, period_select, query
 from dashboard.components.state import with_view
 from dashboard.data import View
-from dashboard.exports.content import BoardPaper, ExceptionItem, board_paper
+from dashboard.exports.content import BoardPaper, ExceptionItem, board_paper, message_line
 from dashboard.exports.web import download_menu
 from dashboard.formatting import plural
 
@@ -98,9 +98,7 @@ def build(v: View, period_text: str | None = None) -> html.Div:
     ], className="board-section", **{"aria-labelledby": "board-positives"})
     critical = html.Section([
         html.H2("Critical messages for the board", className="board-priority", id="board-critical"),
-        html.Ul([html.Li([html.Strong(f"{m.get('group') or ''}: " if m.get("group") else ""), str(m.get("message")),
-                          html.Br(), f"Decision asked: {m.get('decision') or 'none'} · owner {m.get('owner') or '–'}"
-                          f" · due {_date(m.get('due'))}"]) for m in paper.critical], className="board-reasons"),
+        html.Ul([html.Li(message_line(m)) for m in paper.critical], className="board-reasons"),
     ], className="board-section", **{"aria-labelledby": "board-critical"}) if paper.critical else None
     quality = html.Section([html.H2("About the data", className="board-priority", id="board-data"),
                             *[html.P(line, className="board-quality") for line in paper.data_quality]],

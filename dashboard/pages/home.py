@@ -8,10 +8,11 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.components.icons import icon_key
 from dashboard.components.layout import notice, page_header, period_search, period_select, query
 from dashboard.components.matrix import summary_matrix
+from dashboard.components.review_forms import closed_banner, review_state
 from dashboard.components.state import with_view
 from dashboard.data import View
 from dashboard.exports.web import download_menu
-from dashboard.formatting import plural
+from dashboard.formatting import format_indicator_value, plural
 from dashboard.summaries import priority_summary
 
 dash.register_page(__name__, path="/", name="This quarter", title="This quarter – OBA dashboard", order=0,
@@ -26,6 +27,8 @@ def build(v: View, period_text: str | None = None) -> html.Div:
     period, note = v.resolve_period(period_text)
     keep = str(period) if period != v.current else None
     pv = v.at_period(period)
+    rows_now = [r for r in (pv.row(i) for i in v.indicators) if r]
+    review = review_state(str(period), rows_now)
     sections, jump, exceptions = [], [], set()
     for p in v.board.priorities:
         rows = pv.matrix(p.id)
@@ -36,7 +39,8 @@ def build(v: View, period_text: str | None = None) -> html.Div:
         jump.append(html.Li(html.A([p.name, " ", count], href=f"#{anchor}")))
         if rows:
             body = summary_matrix(rows, f"{p.name}: indicators in {period}, exceptions first",
-                                  lambda ind_id: f"/indicator/{ind_id}{query(period=keep)}")
+                                  lambda ind_id: f"/indicator/{ind_id}{query(period=keep)}",
+                                  review["decisions"] if review["available"] else None)
         else:
             body = html.P("No indicator in the library serves this priority yet.", className="empty-state-text")
         sections.append(html.Section([
@@ -56,6 +60,8 @@ def build(v: View, period_text: str | None = None) -> html.Div:
         page_header(f"This quarter: {period}", lead,
                     period_select("home-period", v.period_options(), period)),
         notice(note) if note else None,
+        closed_banner(review, {i: ind.label for i, ind in v.indicators.items()},
+                      lambda i, x: format_indicator_value(x, v.indicators[i]) if x is not None else "no value"),
         notice(f"{period} as it stood then: the exceptions, SPC signals, forecasts and comparisons use only the "
                f"data up to {period} (the latest quarter is {v.current}).", "info") if past else None,
         html.Nav(html.Ul(jump, className="jump-list"), className="jump-nav", **{"aria-label": "Priorities"}),

@@ -16,6 +16,7 @@ from dashboard.components.charts import (
     ranked_comparators,
     spc_figure,
 )
+from dashboard.components.curve_forms import curve_panel
 from dashboard.components.icons import assurance_icon, row_point_type, variation_icon, variation_label
 from dashboard.components.layout import (
     chart,
@@ -27,8 +28,9 @@ from dashboard.components.layout import (
     query,
     with_code,
 )
+from dashboard.components.review_forms import decision_box
 from dashboard.components.state import with_view
-from dashboard.components.tables import data_table, definition_list, story_section
+from dashboard.components.tables import data_table, definition_list
 from dashboard.data import View
 from dashboard.exports.web import download_menu
 from dashboard.formatting import (
@@ -235,6 +237,61 @@ def _downloads(ind: Indicator, *kinds_and_keep) -> html.Details:
                          menu_id=f"download-{kind}")
 
 
+def _decision_quarters(v: View) -> list[str]:
+    """Quarters a decision can take effect from: every quarter with data, and the next four."""
+    known = [str(q) for q in v.period_options()]
+    ahead = [str(v.current + k) for k in range(4, 0, -1)] if v.current is not None else []
+    return ahead + [q for q in known if q not in ahead]
+
+
+def _proposal(history: list[dict]) -> str | None:
+    latest = next((r for r in reversed(history) if is_number(r.get("spc_value", r.get("value")))), None)
+    return str(latest["spc_rebase_proposal"]) if latest and latest.get("spc_rebase_proposal") else None
+
+
+def _measures(ind: Indicator) -> list[str]:
+    codes = [ind.numerator, ind.denominator, getattr(ind.chart, "numerator", None),
+             getattr(ind.chart, "denominator", None)]
+    return [c for c in dict.fromkeys(codes) if c and c != "population_0_17"]
+
+
+def agency_analysis_box(v: View, ind: Indicator, agency_name: str, period: Quarter) -> html.Section | None:
+    """The agency's own analysis next to its figure: the notes it wrote beside this indicator's measures and the
+    commentary of its return, this quarter first, earlier quarters below."""
+    from dashboard import data
+    from dashboard.components.safe_text import safe_markdown
+    from dashboard.data import DataUnavailable
+    from etl.access import agency_analysis
+
+    try:
+        items = agency_analysis(data.source().engine(), ind.agency, _measures(ind), period.index)
+    except DataUnavailable:
+        return None
+    if not items:
+        return None
+    names = {m.code: m.name for m in v.library.measures.values()}
+
+    def block(item: dict) -> list:
+        out: list = []
+        for code, note in item["notes"].items():
+            out.append(html.P([html.Strong(f"On {names.get(code, code)}: "), note], className="mb-1 agency-note"))
+        if item["commentary"]:
+            out += [html.Div([html.Strong("The return's commentary: "), safe_markdown(item["commentary"])],
+                             className="agency-commentary")]
+        return out
+
+    current = [i for i in items if i["period"] == str(period)]
+    earlier = [i for i in items if i["period"] != str(period)]
+    return html.Section([
+        html.H2(f"{agency_name}'s own analysis", className="h5"),
+        *(block(current[0]) if current else [html.P(f"Nothing written with the {period} return.",
+                                                    className="small-print")]),
+        html.Details([html.Summary(f"Earlier quarters ({len(earlier)})"),
+                      html.Ul([html.Li([html.Strong(i["period"]), *block(i)]) for i in earlier])])
+        if earlier else None,
+    ], className="agency-analysis", id="agency-analysis", **{"aria-label": "The agency's own analysis"})
+
+
 def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Div:
     ind = v.indicator(str(indicator_id)) if indicator_id else None
     if ind is None or ind.id not in v.indicators:
@@ -250,7 +307,9 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
     last_row = row
     agency = next((a.name for a in v.board.agencies if a.code == ind.agency), ind.agency)
     target, tolerance = v.board.target_for(ind)
-    story, actions = v.story(ind.id)
+    if row and is_number(row.get("target")):  # the target in effect in this quarter (a recorded change applies)
+        target = float(row["target"])
+        tolerance = float(row["tolerance"]) if is_number(row.get("tolerance")) else tolerance
     method = next((r.get("forecast_method") for r in forecast if r.get("forecast_method")), "")
     curve = pv.curve(ind.id)
     priorities = [p for p in v.board.priorities if p.id in ind.priorities]
@@ -319,7 +378,8 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
                      className="indicator-section"),
         html.Section([html.H2("The story behind the baseline and the action plan", id="story",
                               className="section-title"),
-                      story_section(story, actions, ind.label)], className="indicator-section"),
+                      curve_panel(ind.id, ind.label, str(period), _decision_quarters(v),
+                                  _proposal(history))], className="indicator-section"),
     ]
     return html.Div([
         crumbs,
@@ -328,7 +388,9 @@ def build(v: View, indicator_id: str | None, period_text: str | None) -> html.Di
         html.P(latest_sentence(ind, row), className="lead-summary"),
         _facts(v, ind, row, period),
         notes_box(notes),
+        agency_analysis_box(v, ind, agency, period),
         reason_block,
+        decision_box(ind.id, str(period), bool(reasons and any(r.needs_attention for r in reasons))),
         toc,
         *sections,
     ], className="indicator-page")

@@ -19,7 +19,7 @@ from dash import dcc, html
 from dashboard.components.layout import query
 from dashboard.components.state import with_view
 from dashboard.data import View
-from dashboard.exports.content import BoardPaper, board_paper
+from dashboard.exports.content import BoardPaper, board_paper, message_line
 from dashboard.exports.pack import action_line
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,7 @@ def build(v: View, period_text: str | None, priority: str | None, theme: str | N
         slides.append(_slide("To commend" + (f" ({n} of {len(chunks)})" if len(chunks) > 1 else ""),
                              html.Ul([html.Li(x) for x in chunk])))
     if paper.critical:
-        msgs = [f"{m.get('group') or ''}: {m.get('message')} Decision asked: {m.get('decision') or 'none'}."
-                for m in paper.critical]
+        msgs = [message_line(m) for m in paper.critical]
         chunks = _chunks(msgs, FULL_SLIDE)
         for n, chunk in enumerate(chunks, 1):
             slides.append(_slide("Critical messages for the board" + (f" ({n} of {len(chunks)})" if len(chunks) > 1

@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components.badges import rag_badge, severity_badge
 from dashboard.components.charts import sparkline_svg, sparkline_title, svg_data_uri
+from dashboard.components.evidence_forms import evidence_section
 from dashboard.components.icons import assurance_icon, icon_key, row_point_type, variation_icon
 from dashboard.components.layout import (
     notice,
@@ -147,6 +148,7 @@ def build(v: View, priority_id: str | None, period_text: str | None) -> html.Div
             (f"{p.name} dataset, {period}", "data", f, {"period": str(period), "priority": p.id})
             for f in ("csv", "xlsx")], menu_id="download-priority")], className="page-tools-row"),
         *(groups or [html.P("No indicator serves this priority yet.", className="empty-state-text")]),
+        evidence_section(p.id, p.name),
     ])
 
 

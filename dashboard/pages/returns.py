@@ -78,7 +78,19 @@ def build(v: View, period_text: str | None) -> html.Div:
                "warnings found when the return was loaded, and any measures it lacked.", className="hint"),
         legend,
         returns_grid(status, agencies, shown),
+        _sources(v),
     ])
+
+
+def _sources(v: View):
+    """The information-sources table, for those who read the whole dataset (not a submitter)."""
+    from dashboard.auth import request_identity
+    from dashboard.components.evidence_forms import sources_table
+
+    ident = request_identity()
+    if ident is not None and not ident.can("read"):
+        return None
+    return sources_table(v.board)
 
 
 @callback(

@@ -26,6 +26,8 @@ AGENCY_CODE_LABEL = "Agency code"
 AGENCY_NAME_LABEL = "Agency"
 PERIOD_LABEL = "Period"
 CONTACT_LABEL = "Contact"
+COMMENTARY_LABEL = "Commentary"  # the agency's own analysis of its quarter (optional), shown beside its figures
+COMMENTARY_LIMIT = 4000
 
 TEMPLATE_VERSION = "oba-return-1"
 

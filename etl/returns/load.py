@@ -91,7 +91,7 @@ class LoadResult:
             how = "the same file" if self.same_file else "the same figures"
             return f"unchanged: {what} version {self.version} already holds {how}; nothing was changed"
         n = len(self.changes)
-        figures = f"{n} figure{'s' * (n != 1)} changed" if n else "only notes or the contact changed"
+        figures = f"{n} figure{'s' * (n != 1)} changed" if n else "only notes, the commentary or the contact changed"
         return f"revised {what}: version {self.version} replaces version {self.previous_version} ({figures}{warn})"
 
 
@@ -132,7 +132,8 @@ def _store(engine: Engine, check: CheckResult, result: LoadResult, user: str, re
     with writer(engine).begin() as conn:
         _lock(conn, agency, period)
         current = conn.execute(
-            select(ReturnVersion.id, ReturnVersion.version, ReturnVersion.sha256, ReturnVersion.contact)
+            select(ReturnVersion.id, ReturnVersion.version, ReturnVersion.sha256, ReturnVersion.contact,
+                   ReturnVersion.commentary)
             .where(ReturnVersion.agency_code == agency, ReturnVersion.period == period.label,
                    ReturnVersion.is_current.is_(True))
         ).first()
@@ -146,7 +147,8 @@ def _store(engine: Engine, check: CheckResult, result: LoadResult, user: str, re
             old_values = {r.measure_code: (r.value, r.status, r.note or None) for r in old_rows}
             old_raw = {r.measure_code: r.raw for r in old_rows}
             if current.sha256 == check.sha256 or (old_values == new_values
-                                                  and (check.contact or None) == (current.contact or None)):
+                                                  and (check.contact or None) == (current.contact or None)
+                                                  and (check.commentary or None) == (current.commentary or None)):
                 result.outcome, result.version = "unchanged", current.version
                 result.same_file = current.sha256 == check.sha256
                 return
@@ -171,7 +173,7 @@ def _store(engine: Engine, check: CheckResult, result: LoadResult, user: str, re
         new_id = conn.execute(insert(ReturnVersion).values(
             agency_code=agency, period=period.label, period_index=period.index, version=number, is_current=True,
             file_name=check.file[:255], sha256=check.sha256, received_on=received_on, loaded_at=now,
-            loaded_by=user[:120], superseded_at=None, contact=check.contact,
+            loaded_by=user[:120], superseded_at=None, contact=check.contact, commentary=check.commentary,
         ).returning(ReturnVersion.id)).scalar_one()
         conn.execute(insert(ReturnValue), [
             {"return_id": new_id, "measure_code": code, "value": pv.value, "status": pv.status,

@@ -63,6 +63,7 @@ class CheckResult:
     period: Quarter | None = None
     values: dict[str, ParsedValue] = field(default_factory=dict)
     contact: str | None = None
+    commentary: str | None = None  # the agency's own analysis of the quarter (About sheet)
     sha256: str | None = None
     sheet: str | None = None  # the sheet the figures were read from
     unforeseen: str | None = None  # set when damage no rule foresaw was caught by the last-resort handler
@@ -254,6 +255,8 @@ class _Checker:
                 key = {"agency code": "agency", "period": "period"}.get(label)
                 if key is None and label.startswith("contact"):
                     key = "contact"
+                if key is None and label.startswith("commentary"):
+                    key = "commentary"
                 if key is None or key in found:
                     continue
                 value, ref = "", _ref(r, c + 1)
@@ -295,6 +298,8 @@ class _Checker:
                         cell=found["period"][1])
         if "contact" in found and found["contact"][0] not in ("", None):
             self.res.contact = str(found["contact"][0]).strip()[:255]
+        if "commentary" in found and str(found["commentary"][0] or "").strip():
+            self.res.commentary = str(found["commentary"][0]).strip()[:L.COMMENTARY_LIMIT]
         return agency_code, period
 
     # --- Return ------------------------------------------------------------------------------------------

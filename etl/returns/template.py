@@ -111,6 +111,7 @@ def _about_sheet(ws, board: Board, agency, quarter: Quarter, contact: str | None
         ("Quarter covers", f"{_long_date(quarter.start)} to {_long_date(quarter.end)}"),
         ("Return due by", f"{_long_date(due)} ({agency.due})"),
         (L.CONTACT_LABEL, contact or ""),
+        (L.COMMENTARY_LABEL, ""),
         ("Measures", f"{n_measures} on the Return sheet"),
         ("Template", f"{L.TEMPLATE_VERSION}, made {dt.date.today().isoformat()}"),
     ]
@@ -120,9 +121,12 @@ def _about_sheet(ws, board: Board, agency, quarter: Quarter, contact: str | None
         for c in (a, b):
             c.border = _BORDER
             c.alignment = Alignment(vertical="top")
-        if label == L.CONTACT_LABEL:
+        if label in (L.CONTACT_LABEL, L.COMMENTARY_LABEL):
             b.fill = _INPUT_FILL
             b.protection = _UNLOCKED
+        if label == L.COMMENTARY_LABEL:  # the agency's own analysis of its figures this quarter, optional
+            b.alignment = _WRAP_TOP
+            ws.row_dimensions[n].height = 60
     start = 4 + len(rows) + 1
     ws.cell(start, 1, "How to fill it in").font = Font(bold=True, size=13, color=_NAVY)
     for k, text in enumerate(_INSTRUCTIONS, start=1):

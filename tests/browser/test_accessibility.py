@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 PAGES = ["/", "/priority", "/priority/neglect", "/indicator/rereferral_rate", "/indicator/cse_crimes", "/returns",
-         "/about", "/indicator/no_such_indicator"]
+         "/about", "/indicator/no_such_indicator", "/review", "/review?period=2026-27+Q1", "/messages",
+         "/report-cards", "/report-cards?card=1"]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
