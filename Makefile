@@ -48,7 +48,7 @@ demo: install
 
 ## Install what the tests need and run them all
 test: install-test
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 ## Run the performance benchmarks and print the figures
 bench: install-test
