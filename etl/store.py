@@ -329,7 +329,19 @@ class QuarterClose(Base):
     snapshot: Mapped[str] = mapped_column(Text)
 
 
-class CriticalMessage(Base):
+class _Edited:
+    """The columns of a governance record that is edited in place: its version (the optimistic check that tells
+    a second editor someone saved first) and who made it and last changed it, when. Every version is also kept
+    whole in ``record_version``."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class CriticalMessage(_Edited, Base):
     """A critical message for the business management group (seed 000, appendix 3): raised by a sub-group
     (from a report card, an exception or directly), decided by the BMG (to the board, not, noted), with its
     action, owner, why, due date, completion and status. ``version`` counts changes (optimistic concurrency);
@@ -352,14 +364,9 @@ class CriticalMessage(Base):
     completed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | in_progress | done
     indicators: Mapped[str] = mapped_column(String(500), default="")  # indicator ids, comma-separated
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-class ReportCard(Base):
+class ReportCard(_Edited, Base):
     """A sub-group's report card for one meeting (seed 000, appendix 2). The data section is filled from the
     dataset when it is shown or exported; what is stored is what the sub-group wrote."""
 
@@ -375,14 +382,9 @@ class ReportCard(Base):
     priority_activity: Mapped[str] = mapped_column(Text, default="{}")  # JSON: priority id → activity
     difference: Mapped[str | None] = mapped_column(Text, nullable=True)  # what difference it made
     how_we_know: Mapped[str | None] = mapped_column(Text, nullable=True)  # how the sub-group knows; evidence
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-class EvidenceItem(Base):
+class EvidenceItem(_Edited, Base):
     """A dated finding from the board's other sources (audits, S11/S175 self-assessments, case reviews,
     inspections, voice of the child), linked to priorities and indicators."""
 
@@ -396,11 +398,6 @@ class EvidenceItem(Base):
     source: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who carried it out
     priorities: Mapped[str] = mapped_column(String(500), default="")  # priority ids, comma-separated
     indicators: Mapped[str] = mapped_column(String(500), default="")  # indicator ids, comma-separated
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class InformationSource(Base):
