@@ -71,6 +71,9 @@ def test_thq004_every_row_links_to_its_indicator(browser):
     browser.open("/")
     browser.page.locator("#priority-neglect a.indicator-link", has_text="Re-referrals").click()
     browser.page.wait_for_url(browser.base + "/indicator/rereferral_rate")
+    # the address changes before Dash's router draws the new page: wait for its heading, not just any heading
+    browser.page.wait_for_selector("#main-content h1:text-is('Re-referrals within 12 months of a previous referral')",
+                                   timeout=20_000)
     browser.ready()
     assert browser.page.inner_text("h1") == "Re-referrals within 12 months of a previous referral"
 
