@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,24 @@ def library():
 @pytest.fixture(scope="session")
 def board(library):
     return load_board(DEMO_BOARD, library)
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite(tmp_path_factory, board, library) -> Path:
+    """The synthetic demo store, built once per test process (each pytest-xdist worker): tests that write to it
+    take a copy with ``copy_demo`` instead of building their own (a build is about 11 s of CPU)."""
+    from etl.demo import build_demo
+
+    work = tmp_path_factory.mktemp("demo-once")
+    build_demo(f"sqlite:///{work / 'demo.sqlite'}", board, library, workdir=work / "files")
+    return work / "demo.sqlite"
+
+
+def copy_demo(demo_sqlite: Path, into: Path) -> str:
+    """A private copy of the demo store in folder ``into``; returns its URL."""
+    path = into / "demo.sqlite"
+    shutil.copy(demo_sqlite, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

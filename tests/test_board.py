@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import copy_demo
 from test_dashboard_pages import render
 
 from dashboard import data
@@ -17,12 +18,8 @@ BOARD = Path(__file__).resolve().parent.parent / "data" / "demo" / "board.yaml"
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory, library, board) -> str:
-    from etl.demo import build_demo
-
-    work = tmp_path_factory.mktemp("board-demo")
-    url = f"sqlite:///{work / 'demo.sqlite'}"
-    build_demo(url, board, library, workdir=work / "files")
+def demo_url(tmp_path_factory, library, demo_sqlite) -> str:
+    url = copy_demo(demo_sqlite, tmp_path_factory.mktemp("board-demo"))
     from etl.governance import add_action, record_story
     from etl.store import make_engine
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import copy_demo
 
 from etl.cli import main
 
@@ -18,13 +19,8 @@ BOARD = ROOT / "data" / "demo" / "board.yaml"
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory, library, board) -> str:
-    from etl.demo import build_demo
-
-    work = tmp_path_factory.mktemp("exports-demo")
-    url = f"sqlite:///{work / 'demo.sqlite'}"
-    build_demo(url, board, library, workdir=work / "files")
-    return url
+def demo_url(tmp_path_factory, demo_sqlite) -> str:
+    return copy_demo(demo_sqlite, tmp_path_factory.mktemp("exports-demo"))
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,8 @@ from indicators.periods import Quarter
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, board, library):
-    from etl.demo import build_demo
-
-    work = tmp_path_factory.mktemp("cards")
-    build_demo(f"sqlite:///{work / 'demo.sqlite'}", board, library, workdir=work / "files")
-    return work / "demo.sqlite"
+def built(demo_sqlite):
+    return demo_sqlite
 
 
 @pytest.fixture

@@ -28,12 +28,8 @@ T0 = dt.datetime(2026, 11, 10, 10, 0)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, board, library):
-    from etl.demo import build_demo
-
-    work = tmp_path_factory.mktemp("review")
-    build_demo(f"sqlite:///{work / 'demo.sqlite'}", board, library, workdir=work / "files")
-    return work / "demo.sqlite"
+def built(demo_sqlite):
+    return demo_sqlite
 
 
 @pytest.fixture
