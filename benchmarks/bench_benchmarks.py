@@ -6,7 +6,8 @@ OBA_TEST_POSTGRES_URL is set (in a schema of its own, dropped afterwards). Print
 
 Then a generated EES file near the 200 MB cap (``benchmarks/ees_generator.py``: every LA, four filters, six
 measures, 1.2 million rows, 7.3 million values) is imported by ``oba benchmarks import`` in a process of its
-own, first and again unchanged, on each backend: wall time and peak resident memory (``--no-large`` skips it).
+own, first, unchanged and as a revision, on each backend: wall time and peak resident memory (``--no-large``
+skips it).
 
 Run from the project root: ``python benchmarks/bench_benchmarks.py``.
 """
@@ -76,29 +77,40 @@ LARGE_MB = 199
 
 
 def _large(tmp: Path) -> None:
-    """A generated EES file near the size cap: `oba benchmarks import` in a process of its own, first and
-    unchanged, on each backend; wall time and the process's peak resident memory."""
+    """A generated EES file near the size cap: `oba benchmarks import` in a process of its own, first, unchanged
+    and as a revision (a later file of the dataset with one figure changed), on each backend; wall time, the
+    process's peak resident memory and, on SQLite, the store's size."""
     import subprocess
 
     from ees_generator import write
 
     path = tmp / "ees_large_2014_2025.csv"
     rows = write(path, LARGE_MB)
+    revised = tmp / "ees_large_2014_2026.csv"  # the same dataset; its first figure revised
+    with path.open("rb") as src, revised.open("wb") as out:
+        out.write(src.readline())
+        cells = src.readline().split(b",")
+        cells[14] = str(int(cells[14]) + 1).encode()
+        out.write(b",".join(cells))
+        while chunk := src.read(1 << 24):
+            out.write(chunk)
     print(f"A generated EES file of {path.stat().st_size / 2**20:.0f} MiB ({rows:,} rows x 6 measures), "
           "`oba benchmarks import` in its own process:")
     for backend in STORE_BACKENDS:
         with backend_url(backend, tmp / "large") if backend != "sqlite" else _sqlite(tmp) as url:
             subprocess.run([sys.executable, "-c", _OBA, "--db", url, "init"], check=True, capture_output=True,
                            cwd=ROOT)
-            for label in ("first import", "unchanged"):
+            for label, file in (("first import", path), ("unchanged", path), ("a revision", revised)):
                 t0 = time.perf_counter()
-                run = subprocess.run([sys.executable, "-c", _OBA, "--db", url, "benchmarks", "import", str(path)],
+                run = subprocess.run([sys.executable, "-c", _OBA, "--db", url, "benchmarks", "import", str(file)],
                                      capture_output=True, text=True, cwd=ROOT)
                 took = time.perf_counter() - t0
                 assert run.returncode == 0, run.stdout + run.stderr
                 peak = int(run.stderr.rsplit("PEAK_KB ", 1)[1].split()[0])
                 print(f"  {backend:10}  {label:13} {took:6.1f} s   peak memory {peak / 1024:,.0f} MB"
                       f"   {run.stdout.splitlines()[0].split(': ', 1)[1][:60]}")
+            if backend == "sqlite":
+                print(f"  {'':10}  the store: {(tmp / 'large' / 'oba.sqlite').stat().st_size / 2**20:,.0f} MiB")
 
 
 # `oba` in a child process that reports its own peak resident memory (kB on Linux) as it exits.

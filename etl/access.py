@@ -19,6 +19,7 @@ from etl.returns.status import return_status
 from etl.store import (
     ActionPlanItem,
     Area,
+    BenchmarkPlace,
     BenchmarkRelease,
     BenchmarkValue,
     CurveDecision,
@@ -119,9 +120,12 @@ def current_codes(engine: Engine) -> pd.Series:
     Reorganisations give one LA number more than one code over time (e.g. North Yorkshire, 815); the code
     with the latest published year is the one current comparisons use.
     """
-    stmt = (select(BenchmarkValue.la_number, BenchmarkValue.area_code, func.max(BenchmarkValue.time_period))
-            .where(BenchmarkValue.la_number.is_not(None))
-            .group_by(BenchmarkValue.la_number, BenchmarkValue.area_code))
+    latest = (select(BenchmarkValue.place_id, func.max(BenchmarkValue.time_period).label("latest"))
+              .group_by(BenchmarkValue.place_id).subquery())
+    stmt = (select(BenchmarkPlace.la_number, BenchmarkPlace.area_code, func.max(latest.c.latest))
+            .join(latest, latest.c.place_id == BenchmarkPlace.id)
+            .where(BenchmarkPlace.la_number.is_not(None))
+            .group_by(BenchmarkPlace.la_number, BenchmarkPlace.area_code))
     with engine.connect() as conn:
         df = pd.DataFrame(conn.execute(stmt).all(), columns=["la_number", "area_code", "latest"])
     if df.empty:

@@ -123,30 +123,68 @@ class BenchmarkRelease(Base):
     values_changed: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class BenchmarkValue(Base):
-    """One published figure: dataset × measure × filters × area × time period. ``note`` keeps GSS symbols."""
+class BenchmarkMeasure(Base):
+    """One measure column of a published dataset (``children_count`` of ``ees_cin_c1_...``)."""
 
-    __tablename__ = "benchmark_value"
-    __table_args__ = (
-        UniqueConstraint("dataset", "measure", "filters", "area_code", "time_period", "time_identifier",
-                         name="uq_benchmark_value"),
-        Index("ix_benchmark_lookup", "dataset", "measure", "time_period"),
-    )
+    __tablename__ = "benchmark_measure"
+    __table_args__ = (UniqueConstraint("dataset", "measure", name="uq_benchmark_measure"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset: Mapped[str] = mapped_column(String(120))
     measure: Mapped[str] = mapped_column(String(120))
+
+
+class BenchmarkSeries(Base):
+    """One breakdown of a dataset for one area: its filters, area code and time identifier, shared by every
+    measure and year of it (so a figure's row holds numbers only)."""
+
+    __tablename__ = "benchmark_series"
+    __table_args__ = (UniqueConstraint("dataset", "filters", "area_code", "time_identifier",
+                                       name="uq_benchmark_series"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(120))
     filters: Mapped[str] = mapped_column(String(500), default="")  # canonical "col=value; col=value"
-    geographic_level: Mapped[str] = mapped_column(String(40))
     area_code: Mapped[str] = mapped_column(String(12))
+    time_identifier: Mapped[str] = mapped_column(String(60))
+
+
+class BenchmarkPlace(Base):
+    """An area as a published row describes it: level, ONS code, name, DfE number and region. Rows that describe
+    the same code differently ("Bristol, City of" / "Bristol") keep their own description."""
+
+    __tablename__ = "benchmark_place"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    geographic_level: Mapped[str] = mapped_column(String(40))
+    area_code: Mapped[str] = mapped_column(String(12), index=True)
     area_name: Mapped[str] = mapped_column(String(120))
     la_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     region_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+
+
+class BenchmarkValue(Base):
+    """One published figure: measure × series (filters, area, time identifier) × time period, as keys into the
+    small tables above, so millions of figures cost a few numbers each. ``note`` keeps GSS symbols.
+    ``etl.benchmarks.export.benchmark_rows()`` reads them back with every name.
+
+    The four keys are not declared as foreign keys: PostgreSQL checks a foreign key with a trigger per row,
+    which made a 7-million-figure import five times slower (132 s against 27 s). The importer is the only
+    writer; it resolves every key inside the transaction that writes the figures, under the benchmarks lock,
+    and nothing deletes a measure, series, place or release. ``tests/test_benchmarks.py`` checks that every
+    stored figure's keys resolve, on both backends."""
+
+    __tablename__ = "benchmark_value"
+    __table_args__ = (Index("uq_benchmark_value", "measure_id", "series_id", "time_period", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int] = mapped_column(Integer)  # benchmark_measure.id
+    series_id: Mapped[int] = mapped_column(Integer)  # benchmark_series.id
     time_period: Mapped[int] = mapped_column(Integer)
-    time_identifier: Mapped[str] = mapped_column(String(60))
+    place_id: Mapped[int] = mapped_column(Integer)  # benchmark_place.id
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("benchmark_release.id"))
+    release_id: Mapped[int] = mapped_column(Integer)  # benchmark_release.id
 
 
 class BenchmarkChange(Base):

@@ -17,8 +17,15 @@ from sqlalchemy import func, select
 
 from etl.benchmarks.csvfile import BenchmarkFileError
 from etl.benchmarks.ees import column_kind, import_ees, read_ees
+from etl.benchmarks.export import benchmark_rows
 from etl.cli import main
-from etl.store import Area, AuditEvent, BenchmarkChange, BenchmarkRelease, BenchmarkValue
+from etl.store import (
+    Area,
+    AuditEvent,
+    BenchmarkChange,
+    BenchmarkRelease,
+    BenchmarkValue,
+)
 
 HEAD = ("time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,"
         "old_la_code,new_la_code,la_name")
@@ -96,7 +103,7 @@ def test_a_stray_text_cell_stays_a_measure_with_a_warning(engine, db_url, tmp_pa
         "refs_2015_2024.csv: imported refs: 110 rows, 2 measures, 2015–2024, 220 values.\n"
         "Warning: refs_2015_2024.csv: line 49, column referral_count: found 'see note', which is neither a number "
         "nor a GSS symbol; stored as a note with no value (check the figure with the publisher)\n")
-    v = BenchmarkValue.__table__
+    v = benchmark_rows()
     with engine.connect() as conn:
         assert conn.execute(select(v.c.value, v.c.note).where(
             v.c.measure == "referral_count", v.c.la_number == 869, v.c.time_period == 2019)).one() == (None,
@@ -193,7 +200,7 @@ def test_every_ees_time_convention_is_stored_as_published(engine, tmp_path):
     path.write_text(HEAD + ",pupils\n" + "\n".join(rows) + "\n")
     [r] = import_ees(engine, [path], "analyst")
     assert (r.added, r.first_period, r.last_period) == (26, 2024, 202425)
-    v = BenchmarkValue.__table__
+    v = benchmark_rows()
     with engine.connect() as conn:
         got = conn.execute(select(v.c.time_period, v.c.time_identifier, v.c.value).where(v.c.la_number == 826)
                            .order_by(v.c.value)).all()

@@ -17,6 +17,7 @@ from etl.benchmarks.csvfile import BenchmarkFileError, FilesError
 from etl.benchmarks.ees import dataset_key, import_ees, read_ees
 from etl.benchmarks.export import (
     EXPORT_COLUMNS,
+    benchmark_rows,
     benchmark_summary,
     export_benchmarks,
     load_benchmarks,
@@ -24,7 +25,16 @@ from etl.benchmarks.export import (
 from etl.cli import main
 from etl.db import init_store
 from etl.errors import InputFileError, OBAError
-from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, make_engine
+from etl.store import (
+    Area,
+    BenchmarkChange,
+    BenchmarkMeasure,
+    BenchmarkPlace,
+    BenchmarkRelease,
+    BenchmarkSeries,
+    BenchmarkValue,
+    make_engine,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DFE = ROOT.parent / "shared" / "data" / "dfe"
@@ -56,7 +66,7 @@ def loaded(request, tmp_path_factory):
 
 
 def stored(engine, dataset: str, measure: str, area_name: str, year: int) -> tuple[float | None, str | None]:
-    v = BenchmarkValue.__table__
+    v = benchmark_rows()
     with engine.connect() as conn:
         rows = conn.execute(select(v.c.value, v.c.note).where(
             v.c.dataset == dataset, v.c.measure == measure, v.c.area_name == area_name,
@@ -69,7 +79,7 @@ def snapshot(engine) -> dict:
     """Everything the benchmark importer writes, to show a rejected import changed nothing."""
     out = {}
     with engine.connect() as conn:
-        for table in (BenchmarkRelease, BenchmarkValue, BenchmarkChange, Area):
+        for table in (BenchmarkRelease, BenchmarkMeasure, BenchmarkSeries, BenchmarkPlace, BenchmarkValue, BenchmarkChange, Area):
             t = table.__table__
             out[t.name] = sorted(tuple(map(str, r)) for r in conn.execute(select(t)))
     return out
@@ -139,7 +149,7 @@ def test_shared_files_import_every_row_measure_and_area(loaded):
     assert results[2].measures == ("CPP_start", "CPP_subsequent", "CPP_subsequent_percent")
     assert results[2].filters == ("category",)
     assert (results[4].first_period, results[4].last_period) == (2012, 2024)
-    v = BenchmarkValue.__table__
+    v = benchmark_rows()
     with engine.connect() as conn:
         row = conn.execute(select(v.c.filters, v.c.geographic_level, v.c.area_code, v.c.la_number, v.c.region_code,
                                   v.c.time_identifier).where(v.c.dataset == "ons_population_0_17",
@@ -155,6 +165,23 @@ def test_shared_files_import_every_row_measure_and_area(loaded):
     assert tuple(areas["E13000001"])[1:3] == ("Inner London", "Regional")
     # Reorganised LAs keep each code they were published under, with the same DfE number.
     assert {c for c, a in areas.items() if a.la_number == 815} == {"E10000023", "E06000065"}
+
+
+def test_every_stored_figure_has_its_measure_series_place_and_release(loaded):
+    """The figures' keys are not declared foreign keys (see etl.store.BenchmarkValue): check they resolve."""
+    engine, _ = loaded
+    v, m, s, p, r = (t.__table__ for t in (BenchmarkValue, BenchmarkMeasure, BenchmarkSeries, BenchmarkPlace,
+                                           BenchmarkRelease))
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(v)).scalar()
+        joined = conn.execute(select(func.count()).select_from(
+            v.join(m, m.c.id == v.c.measure_id).join(s, s.c.id == v.c.series_id).join(p, p.c.id == v.c.place_id)
+            .join(r, r.c.id == v.c.release_id)).where(m.c.dataset == s.c.dataset, p.c.area_code == s.c.area_code)
+        ).scalar()
+        # Names are stored once: 70,356 figures, a few thousand series, one place per area description.
+        counts = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (m, s, p)]
+    assert total == joined == 70356
+    assert counts[0] == 33 and counts[1] < 10000 and counts[2] < 200
 
 
 def test_reimporting_the_same_files_changes_nothing(loaded):
@@ -257,7 +284,7 @@ def test_a_newer_release_updates_values_and_records_each_change(engine, shared_d
     assert stored(engine, r.dataset, "CPP_subsequent_percent", "Milton Keynes", 2025) == (22.4, None)
     assert stored(engine, r.dataset, "CPP_subsequent_percent", "Milton Keynes", 2016) == (None, "x")
     assert stored(engine, r.dataset, "CPP_subsequent_percent", "England", 2026) == (25.0, None)
-    rel, ch, v = BenchmarkRelease.__table__, BenchmarkChange.__table__, BenchmarkValue.__table__
+    rel, ch, v = BenchmarkRelease.__table__, BenchmarkChange.__table__, benchmark_rows()
     with engine.connect() as conn:
         releases = conn.execute(select(rel.c.id, rel.c.file_name, rel.c.rows, rel.c.values_added,
                                        rel.c.values_changed).order_by(rel.c.id)).all()
@@ -311,7 +338,7 @@ def test_an_unseen_ees_file_with_other_filters_and_measures(engine, tmp_path):
     r = import_ees(engine, [path], "analyst")[0]
     assert (r.dataset, r.rows, r.added, r.skipped, r.first_period, r.last_period) == (
         "ees_pupil_absence", 6, 18, {"Local authority district": 1}, 202223, 202324)
-    v = BenchmarkValue.__table__
+    v = benchmark_rows()
     with engine.connect() as conn:
         rows = conn.execute(select(v.c.measure, v.c.filters, v.c.area_code, v.c.time_period, v.c.time_identifier,
                                    v.c.value, v.c.note).where(v.c.area_code == "E06000042",
@@ -344,7 +371,7 @@ def test_a_meta_file_says_which_columns_are_filters(engine, tmp_path):
     assert read_ees(path)[1:] == (["age"], ["count"])
     r = import_ees(engine, [path, tmp_path / "ages_2025.meta.csv"], "analyst")
     assert len(r) == 1 and r[0].added == 3
-    v = BenchmarkValue.__table__
+    v = benchmark_rows()
     with engine.connect() as conn:
         got = conn.execute(select(v.c.filters, v.c.value, v.c.note).order_by(v.c.filters)).all()
     assert [tuple(x) for x in got] == [("age=5", 100.0, None), ("age=6", None, "n/a"),
@@ -548,3 +575,77 @@ def test_two_imports_at_once_queue_rather_than_collide(engine, shared_dfe):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(BenchmarkValue.__table__)).scalar() == 6396
         assert conn.execute(select(func.count()).select_from(BenchmarkRelease.__table__)).scalar() == 1
+
+
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+def test_the_0005_migration_moves_stored_figures_and_changes_across_and_back(backend, tmp_path):
+    """A store made before figures were narrowed (schema 0004) keeps every figure, its id and its changes."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from etl.db import _config
+
+    def migrate(engine, target, up=True):
+        cfg = _config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            (command.upgrade if up else command.downgrade)(cfg, target)
+
+    wide = ("INSERT INTO benchmark_value (id, dataset, measure, filters, geographic_level, area_code, area_name, "
+            "la_number, region_code, time_period, time_identifier, value, note, release_id) VALUES ")
+    with backend_url(backend, tmp_path) as url:
+        engine = make_engine(url)
+        migrate(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO benchmark_release (id, dataset, file_name, sha256, imported_at, "
+                              "imported_by, rows, values_added, values_changed) VALUES "
+                              "(1, 'd', 'd_2024.csv', 'x', '2026-01-01', 'a', 2, 3, 0), "
+                              "(2, 'd', 'd_2025.csv', 'y', '2026-02-01', 'a', 2, 0, 1)"))
+            conn.execute(text(wide + "(7, 'd', 'count', 'sex=Boys', 'Local authority', 'E06000042', 'Milton Keynes', "
+                              "826, 'E12000008', 2024, 'Reporting year', 12, NULL, 1), "
+                              "(8, 'd', 'count', 'sex=Boys', 'Local authority', 'E06000042', 'Milton Keynes', "
+                              "826, 'E12000008', 2025, 'Reporting year', NULL, 'c', 2), "
+                              "(9, 'd', 'count', '', 'National', 'E92000001', 'England', "
+                              "NULL, NULL, 2025, 'Reporting year', 400.5, NULL, 1)"))
+            conn.execute(text("INSERT INTO benchmark_change (id, value_id, release_id, old_value, old_note, "
+                              "new_value, new_note, changed_at) VALUES (1, 8, 2, 11, NULL, NULL, 'c', '2026-02-01')"))
+            if backend == "postgresql":  # the rows above were given their ids
+                for table in ("benchmark_release", "benchmark_value", "benchmark_change"):
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10)"))
+        migrate(engine, "head")
+        v, ch = benchmark_rows(), BenchmarkChange.__table__
+        columns = (v.c.id, v.c.dataset, v.c.measure, v.c.filters, v.c.geographic_level, v.c.area_code, v.c.area_name,
+                   v.c.la_number, v.c.region_code, v.c.time_period, v.c.time_identifier, v.c.value, v.c.note,
+                   v.c.release_id)
+        expected = [(7, "d", "count", "sex=Boys", "Local authority", "E06000042", "Milton Keynes", 826, "E12000008",
+                     2024, "Reporting year", 12.0, None, 1),
+                    (8, "d", "count", "sex=Boys", "Local authority", "E06000042", "Milton Keynes", 826, "E12000008",
+                     2025, "Reporting year", None, "c", 2),
+                    (9, "d", "count", "", "National", "E92000001", "England", None, None, 2025, "Reporting year",
+                     400.5, None, 1)]
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(select(*columns).order_by(v.c.id))] == expected
+            assert conn.execute(select(v.c.time_period, ch.c.old_value).join(v, v.c.id == ch.c.value_id)).all() \
+                == [(2025, 11.0)]
+        # New figures carry on after the moved ids, and a later release of the same dataset matches them.
+        (tmp_path / "d_2026.csv").write_text(
+            "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,"
+            "old_la_code,new_la_code,la_name,sex,count\n"
+            "2025,Reporting year,Local authority,E92000001,England,E12000008,South East,826,E06000042,"
+            "Milton Keynes,Boys,c\n"
+            "2026,Reporting year,Local authority,E92000001,England,E12000008,South East,826,E06000042,"
+            "Milton Keynes,Boys,14\n")
+        r = import_ees(engine, [tmp_path / "d_2026.csv"], "analyst")[0]
+        assert (r.outcome, r.added, r.changed, r.unchanged, r.kept) == ("updated", 1, 0, 1, 2)
+        with engine.connect() as conn:
+            assert conn.execute(select(func.max(v.c.id))).scalar() > 9
+            n_series = conn.execute(select(func.count()).select_from(BenchmarkSeries.__table__)).scalar()
+        assert n_series == 2  # the new file's rows joined the moved series
+        migrate(engine, "0004", up=False)
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT id, dataset, measure, filters, geographic_level, area_code, area_name, "
+                                     "la_number, region_code, time_period, time_identifier, value, note, release_id "
+                                     "FROM benchmark_value WHERE id <= 9 ORDER BY id")).all()
+            assert [tuple(x) for x in back] == expected
+            assert conn.execute(text("SELECT value_id, old_value FROM benchmark_change")).all() == [(8, 11.0)]
+        engine.dispose()

@@ -82,7 +82,7 @@ def _fill(mount: Path, leave_kb: int) -> None:
 @pytest.mark.skipif(not SHARED_DFE.exists(), reason="needs ../shared/data/dfe")
 def test_disk_full_during_a_multi_file_import_commits_whole_files_and_says_which(full_disk):
     url = _store(full_disk / "oba.sqlite")
-    _fill(full_disk, 1200)
+    _fill(full_disk, 700)
     res, took = _oba("--db", url, "benchmarks", "import", str(SHARED_DFE / POP), str(SHARED_DFE / B1),
                      str(SHARED_DFE / D3))
     assert res.exit_code == 1

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from etl.cli import main
+from etl.db import head_revision
 from etl.paths import DEMO_BOARD, INSTALL_ROOT
 
 
@@ -29,7 +30,7 @@ def test_the_store_is_made_in_the_current_folder_not_the_install(elsewhere):
     assert r.exit_code == 0, r.output
     assert r.output == (f"Store sqlite:///{store}; board {DEMO_BOARD} (the demo's: there is no data/board.yaml in "
                         f"{elsewhere})\n"
-                        f"Created the store at sqlite:///{store} (schema 0004).\n")
+                        f"Created the store at sqlite:///{store} (schema {head_revision()}).\n")
     assert store.exists()
     assert INSTALL_ROOT not in store.parents
 

@@ -114,8 +114,8 @@ class CsvTable:
     lines: list[int]
     columns: dict[str, int] = field(default_factory=dict)
     frame: pd.DataFrame | None = None
-    """Set by ``read_csv_frame``'s columnar path: every cell as stripped text (pyarrow strings), indexed by line;
-    ``rows`` and ``lines`` are then empty."""
+    """Set by ``read_csv_frame``: every cell as stripped text, each column a pandas categorical (codes into its
+    distinct values), indexed by line; ``rows`` and ``lines`` are then empty."""
 
     @property
     def name(self) -> str:
@@ -224,7 +224,7 @@ def read_csv_frame(path: Path | str, what: str) -> CsvTable:
     """Read ``path`` like ``read_csv_table``, but columnar (pyarrow) and in bounded memory: ``CsvTable.frame``.
 
     The file is scanned once in chunks (its SHA-256, NUL bytes, UTF-8, line count) and parsed by pyarrow's CSV
-    reader into string columns. Anything unusual — a problem to report with its line, quoted line breaks,
+    reader a block at a time into categorical columns (see below). Anything unusual — a problem to report with its line, quoted line breaks,
     blank lines, unnamed columns — is handed to ``read_csv_table``, which reads the file as text and names
     every problem exactly; so the messages are the same either way.
     """
@@ -263,32 +263,37 @@ def read_csv_frame(path: Path | str, what: str) -> CsvTable:
     import pyarrow.csv as pacsv
 
     names = [f"c{i}" for i in range(len(header))]
+    # Read a block at a time; each block's cells are trimmed and dictionary-encoded at once, so the file is
+    # held as small integers into its distinct values (published columns repeat their values: areas, years,
+    # filters, even most figures), never as a string per cell.
+    batches, n, any_blank = [], 0, False
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=16 * 1024 * 1024),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 * 1024 * 1024),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
                                                  null_values=[]))
+        for batch in reader:
+            columns, blank = [], None
+            for col in batch.columns:
+                col = pc.utf8_trim_whitespace(col)
+                empty = pc.equal(col, "")
+                blank = empty if blank is None else pc.and_(blank, empty)
+                columns.append(pc.dictionary_encode(col))
+            any_blank = any_blank or bool(pc.any(blank).as_py())
+            n += batch.num_rows
+            batches.append(pa.RecordBatch.from_arrays(columns, names=names))
+            del batch
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
         return read_csv_table(path, what)
-    n = table.num_rows
     # Every record on one line, none blank: then row i is line i + 2, and the line count says so.
-    if n == 0 or newlines != n + (1 if last == b"\n" else 0):
+    if n == 0 or any_blank or newlines != n + (1 if last == b"\n" else 0):
         return read_csv_table(path, what)
-    columns = [table.column(i) for i in range(len(names))]
+    table = pa.Table.from_batches(batches).unify_dictionaries().combine_chunks()
+    del batches
+    frame = table.rename_columns(header).to_pandas()  # dictionary columns become pandas categoricals
     del table
-    for i, col in enumerate(columns):  # one column at a time, so only one copy exists at once
-        columns[i] = pc.utf8_trim_whitespace(col)
-        del col
-    blank = None
-    for col in columns:
-        empty = pc.equal(col, "")
-        blank = empty if blank is None else pc.and_(blank, empty)
-    if pc.any(blank).as_py():
-        return read_csv_table(path, what)
-    frame = pa.table(columns, names=header).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     frame.index = pd.RangeIndex(2, n + 2, name="line")
-    del columns
     return CsvTable(path, digest.hexdigest(), header, [], [], {name: i for i, name in enumerate(header)}, frame)

@@ -34,7 +34,18 @@ from etl.benchmarks.csvfile import (
     read_csv_frame,
     read_csv_table,
 )
-from etl.store import Area, BenchmarkChange, BenchmarkRelease, BenchmarkValue, lock_for, utcnow, writer
+from etl.store import (
+    Area,
+    BenchmarkChange,
+    BenchmarkMeasure,
+    BenchmarkPlace,
+    BenchmarkRelease,
+    BenchmarkSeries,
+    BenchmarkValue,
+    lock_for,
+    utcnow,
+    writer,
+)
 
 # The time and geography columns every EES file starts with, in their published order.
 STANDARD_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
@@ -127,18 +138,23 @@ class ImportResult:
 
 @dataclass
 class ParsedFile:
-    """A validated EES file: the wide frame as published, each stored row's key and each measure's figures.
+    """A validated EES file, held as numbers: each stored row's series, time period and place, and each
+    measure's figures for those rows.
 
-    ``base`` has one row per stored row (filters, geographic_level, area_code, area_name, la_number,
-    region_code, time_period, time_identifier); ``cells[measure]`` is (values as float64, notes) for those rows.
-    The long form (one row per measure x row) is made one measure at a time, so memory stays bounded.
+    ``series`` has one row per series (filters, area_code, time_identifier), ``places`` one per distinct
+    description of an area (geographic_level, area_code, area_name, la_number, region_code); ``base`` has one
+    row per stored row (series and place as positions in those, time_period), sorted by series then period;
+    ``cells[measure]`` is (values as float64, notes) for the rows of ``base``. ``frame`` (the file as published,
+    every cell as text) is kept only when asked for, as it is the largest part.
     """
 
     table: CsvTable
     dataset: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     filters: list[str]
     measures: list[str]
+    series: pd.DataFrame
+    places: pd.DataFrame
     base: pd.DataFrame
     cells: dict[str, tuple[np.ndarray, pd.Series]]
     areas: dict[str, dict]
@@ -146,20 +162,7 @@ class ParsedFile:
     skipped: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     decided_by: dict[str, str] = field(default_factory=dict)  # column: "metadata" or "rule"
-
-    def measure_values(self, measure: str) -> pd.DataFrame:
-        """The long rows of one measure: ``base`` with measure, value and note."""
-        value, note = self.cells[measure]
-        out = self.base.copy()
-        out.insert(0, "measure", measure)
-        out["value"] = value
-        out["note"] = note.to_numpy(dtype=object, na_value=None)
-        return out
-
-    @property
-    def values(self) -> pd.DataFrame:
-        """Every long row at once (small files and tests; the importer goes measure by measure)."""
-        return pd.concat([self.measure_values(m) for m in self.measures], ignore_index=True)
+    evidence: dict[str, str] = field(default_factory=dict)  # filter column: why it reads as one (its text cells)
 
 
 def _is_number(text: str) -> bool:
@@ -176,12 +179,31 @@ MAX_WARNINGS = 20
 """At most this many stray text cells are listed per file; the rest are counted."""
 
 
-def _per_value(values: pd.Series, fn) -> np.ndarray:
+def _per_value(values: pd.Series, fn, dtype=object) -> np.ndarray:
     """``fn`` applied to each distinct value of a text column, spread back over the rows (columns of published
     files repeat their values: far fewer distinct values than rows)."""
+    codes, uniques = _distinct(values)
+    results = np.array([fn(u) for u in uniques], dtype=dtype)
+    return results[codes] if len(results) else np.empty(0, dtype=dtype)
+
+
+def _each(values: pd.Series, test) -> np.ndarray:
+    """``test`` of each cell's text as a boolean array, evaluated once per distinct value; False where missing."""
+    return _per_value(values, lambda t: t is not None and t == t and bool(test(t)), dtype=bool)
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, list]:
+    """(each row's position in the distinct values, the distinct values): a categorical's own codes and
+    categories (with None last for a missing cell), else by factorizing."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        uniques = list(values.cat.categories)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(uniques), codes)
+            uniques.append(None)
+        return codes, uniques
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    results = np.array([fn(u) for u in list(uniques)], dtype=object)
-    return results[codes] if len(results) else np.empty(0, dtype=object)
+    return codes, list(uniques)
 
 
 def _is_number_or_symbol(text) -> bool:
@@ -190,8 +212,8 @@ def _is_number_or_symbol(text) -> bool:
 
 def _text_cells(values: pd.Series) -> tuple[pd.Series, int]:
     """The non-blank cells of a column that are neither numbers nor GSS symbols, and how many are non-blank."""
-    ok = _per_value(values, _is_number_or_symbol).astype(bool)
-    nonblank = int((values != "").fillna(False).to_numpy(bool).sum())
+    ok = _per_value(values, _is_number_or_symbol, dtype=bool)  # a missing cell is blank: fine in a measure
+    nonblank = int(_each(values, lambda t: bool(t)).sum())
     return values[~ok], nonblank
 
 
@@ -205,7 +227,7 @@ def column_kind(values: pd.Series) -> str:
     text, nonblank = _text_cells(values)
     if not len(text):
         return "measure"
-    if (text.str.strip().str.lower() == "total").any():
+    if _each(text, lambda t: t.strip().lower() == "total").any():
         return "filter"
     allowed = max(1, math.floor(nonblank * STRAY_SHARE))
     if len(text) <= allowed and nonblank - len(text) >= MEASURE_SHARE * nonblank:
@@ -255,7 +277,8 @@ def _time_form_problem(period: str, identifier: str) -> str | None:
 
 def levels_of(frame: pd.DataFrame) -> pd.Series:
     """Each row's stored level (National, Regional, Local authority), NaN for rows at other levels."""
-    return frame["geographic_level"].str.lower().map(LEVELS)
+    return pd.Series(_per_value(frame["geographic_level"], lambda t: LEVELS.get((t or "").lower(), np.nan)),
+                     index=frame.index, dtype=object)
 
 
 def _stray_text_warnings(frame: pd.DataFrame, measures: list[str], levels: pd.Series) -> list[str]:
@@ -266,7 +289,7 @@ def _stray_text_warnings(frame: pd.DataFrame, measures: list[str], levels: pd.Se
     for m in measures:
         text, _ = _text_cells(frame.loc[stored, m])
         total += len(text)
-        for line, value in text.items():
+        for line, value in zip(text.index[:MAX_WARNINGS], text.iloc[:MAX_WARNINGS], strict=True):
             if len(out) < MAX_WARNINGS:
                 out.append(f"line {line}, column {m}: found {quote(value)}, which is neither a number nor a GSS "
                            "symbol; stored as a note with no value (check the figure with the publisher)")
@@ -351,15 +374,19 @@ def _numbers_and_notes(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
         value, note = _parse_cell(text or "")
         return (np.nan if value is None else value), note is not None
 
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-    parsed = [parse(u) for u in list(uniques)]
+    codes, uniques = _distinct(cells)
+    parsed = [parse(u) for u in uniques]
     values = np.array([p[0] for p in parsed], dtype=float)[codes] if parsed else np.empty(0)
-    is_note = np.array([p[1] for p in parsed], dtype=bool)[codes] if parsed else np.empty(0, dtype=bool)
-    notes = cells.astype("string[pyarrow]").where(is_note, None)
+    # Notes as a categorical of the distinct notes (a few symbols), missing where the cell is a number or blank.
+    note_text = [u for u, p in zip(uniques, parsed, strict=True) if p[1]]
+    note_index = np.full(len(parsed), -1, dtype=np.int32)
+    note_index[[i for i, p in enumerate(parsed) if p[1]]] = np.arange(len(note_text), dtype=np.int32)
+    notes = pd.Series(pd.Categorical.from_codes(note_index[codes] if len(parsed) else np.empty(0, dtype=np.int32),
+                                                categories=pd.Index(note_text, dtype=object)), index=cells.index)
     return values, notes
 
 
-def parse_ees(path: Path | str) -> ParsedFile:
+def parse_ees(path: Path | str, keep_frame: bool = False) -> ParsedFile:
     """Read and validate one EES file without storing it; raises ``BenchmarkFileError`` listing every problem.
 
     Columnar throughout (pyarrow strings, vectorised checks), so a file near the size cap is read in bounded
@@ -380,9 +407,10 @@ def parse_ees(path: Path | str) -> ParsedFile:
     if table.frame is not None:
         frame = table.frame
         frame.columns = table.header
-    else:
+        table.frame = None  # this function holds it now, and lets go of it as it goes
+    else:  # read as text (an unusual file): made categorical like the columnar reader's
         frame = pd.DataFrame([[cell.strip() for cell in row] for row in table.rows], columns=table.header,
-                             index=pd.Index(table.lines, name="line"), dtype="string[pyarrow]")
+                             index=pd.Index(table.lines, name="line"), dtype="category")
         table.rows = []  # the frame holds them now
 
     # Which columns are filters and which are measures.
@@ -419,7 +447,7 @@ def parse_ees(path: Path | str) -> ParsedFile:
                       f"Explore Education Statistics CSV whose header starts {','.join(STANDARD_COLUMNS)}", 1)
     other_level = levels.isna() & (level_text != "")
     skipped = Counter(level_text[other_level].value_counts().to_dict()) if other_level.any() else Counter()
-    skipped = Counter({str(k): int(v) for k, v in skipped.items()})
+    skipped = Counter({str(k): int(v) for k, v in skipped.items() if v})  # categoricals count every category
     _first_problems([((level_text == "").fillna(True).to_numpy(bool), "geographic_level",
                       "is blank; expected National, Regional or Local authority")], frame.index.to_numpy(), problems)
     stored_mask = levels.notna().to_numpy(bool)
@@ -432,7 +460,7 @@ def parse_ees(path: Path | str) -> ParsedFile:
     def get(name: str) -> pd.Series:
         if name in stored.columns:
             return stored[name]
-        return pd.Series("", index=stored.index, dtype="string[pyarrow]")
+        return pd.Series("", index=stored.index, dtype="category")
 
     lines = stored.index.to_numpy()
     stored_levels = levels[stored_mask].astype(object)
@@ -441,14 +469,10 @@ def parse_ees(path: Path | str) -> ParsedFile:
 
     # Time: a year or an academic/financial year whose form fits its identifier.
     tp, ti = get("time_period"), get("time_identifier")
-    tp_ok = tp.str.fullmatch(_TIME_PERIOD.pattern).fillna(False).to_numpy(bool)
-    six = tp_ok & (tp.str.len() == 6).fillna(False).to_numpy(bool)
-    if six.any():
-        first = pd.to_numeric(tp.str.slice(0, 4).where(six, "0"), errors="coerce").to_numpy()
-        second = pd.to_numeric(tp.str.slice(4, 6).where(six, "1"), errors="coerce").to_numpy()
-        tp_ok &= ~(six & ((first + 1) % 100 != second))
+    tp_ok = _each(tp, _valid_time_period)
+    six = tp_ok & _each(tp, lambda t: len(t) == 6)
     ti_blank = (ti == "").fillna(True).to_numpy(bool)
-    ti_long = (ti.str.len() > _STRING_LIMITS["time_identifier"]).fillna(False).to_numpy(bool)
+    ti_long = _each(ti, lambda t: len(t) > _STRING_LIMITS["time_identifier"])
     ti_codes, ti_uniques = pd.factorize(ti, use_na_sentinel=False)  # a handful of distinct identifiers
     bad_form = np.array([[_time_form_problem("2024", u or "") is not None,
                           _time_form_problem("202425", u or "") is not None] for u in list(ti_uniques)],
@@ -456,23 +480,24 @@ def parse_ees(path: Path | str) -> ParsedFile:
     form_bad = tp_ok & ~ti_blank & (bad_form[ti_codes, six.astype(int)] if len(ti_codes) else six)
 
     # Areas: England by country_code, regions by region_code, LAs by new_la_code with their DfE number.
-    code = get("country_code").where(is_nat, get("region_code").where(is_reg, get("new_la_code")))
-    name = get("country_name").where(is_nat, get("region_name").where(is_reg, get("la_name")))
+    level_index = np.where(is_nat, 0, np.where(is_reg, 1, 2)).astype(np.int8)
+    code = _choose([get("country_code"), get("region_code"), get("new_la_code")], level_index)
+    name = _choose([get("country_name"), get("region_name"), get("la_name")], level_index)
     old = get("old_la_code")
-    old_digits = old.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(bool)
+    old_digits = _each(old, lambda t: bool(re.fullmatch(r"[0-9]+", t)))
     bad_old = is_la & ~old_digits & (old != "").fillna(False).to_numpy(bool)
-    la_number = pd.Series(pd.to_numeric(old.where(is_la & old_digits, None), errors="coerce"),
+    la_number = pd.Series(pd.to_numeric(old.astype(object).where(is_la & old_digits, None), errors="coerce"),
                           index=stored.index).astype("Int64")
-    symbol_code = is_la & code.str.lower().isin(GSS_SYMBOLS).fillna(False).to_numpy(bool) & la_number.notna() \
-        .to_numpy(bool)
+    symbol_code = is_la & _each(code, lambda t: t.lower() in GSS_SYMBOLS) & la_number.notna().to_numpy(bool)
     if symbol_code.any():  # a former LA published with 'x' for its ONS code: keyed by its number
-        code = code.where(~symbol_code, "LA" + la_number.astype("string[pyarrow]").fillna(""))
+        code = code.astype(object).where(~symbol_code, "LA" + la_number.astype("string[pyarrow]").fillna("")) \
+            .astype("category")
     code_blank = (code == "").fillna(True).to_numpy(bool)
-    code_long = (code.str.len() > _STRING_LIMITS["area_code"]).fillna(False).to_numpy(bool)
+    code_long = _each(code, lambda t: len(t) > _STRING_LIMITS["area_code"])
     name_blank = (name == "").fillna(True).to_numpy(bool)
-    name_long = (name.str.len() > _STRING_LIMITS["area_name"]).fillna(False).to_numpy(bool)
-    code_col = np.where(is_nat, "country_code", np.where(is_reg, "region_code", "new_la_code"))
-    name_col = np.where(is_nat, "country_name", np.where(is_reg, "region_name", "la_name"))
+    name_long = _each(name, lambda t: len(t) > _STRING_LIMITS["area_name"])
+    code_col = np.array(["country_code", "region_code", "new_la_code"], dtype=object)[level_index]
+    name_col = np.array(["country_name", "region_name", "la_name"], dtype=object)[level_index]
     examples = {NATIONAL: "E92000001", REGIONAL: "E12000008", LOCAL_AUTHORITY: "E06000042"}
 
     def by_column(mask, columns, message):
@@ -499,37 +524,37 @@ def parse_ees(path: Path | str) -> ParsedFile:
     # Within a row, the problems read in the order of the checks: time, identifier, LA number, code, name.
     _first_problems(checks, lines, problems)
 
-    # Filters in canonical form: "col=value; col=value", sorted by column.
-    if filters:  # joined by pyarrow, column by column: no Python string per cell
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        def column(c):
-            arr = pa.array(stored[c].astype("string[pyarrow]").array)
-            return pc.binary_join_element_wise(pa.scalar(c + "=", type=arr.type), arr,
-                                               pa.scalar("", type=arr.type))
-
-        joined = None
-        for c in sorted(filters):
-            part = column(c)
-            joined = part if joined is None else pc.binary_join_element_wise(
-                joined, part, pa.scalar("; ", type=part.type))
-        filter_text = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([joined]) if isinstance(
-            joined, pa.Array) else joined), index=stored.index)
+    # Filters in canonical form, "col=value; col=value" sorted by column: made once per distinct combination
+    # of filter values (a few hundred), each row holding the number of its combination.
+    if filters:
+        by_name = sorted(filters)
+        distinct = {c: _distinct(stored[c]) for c in by_name}
+        filter_codes, combos = _groups({c: codes for c, (codes, _) in distinct.items()},
+                                       {c: np.asarray(values, dtype=object) for c, (_, values) in distinct.items()})
+        filter_text = np.array(["; ".join(f"{c}={distinct[c][1][k]}" for c, k in zip(by_name, combo, strict=True))
+                                for combo in combos[by_name].itertuples(index=False, name=None)], dtype=object)
     else:
-        filter_text = pd.Series("", index=stored.index, dtype="string[pyarrow]")
-    too_long = (filter_text.str.len() > _STRING_LIMITS["filters"]).fillna(False).to_numpy(bool)
+        filter_codes, filter_text = np.zeros(len(stored), dtype=np.int64), np.array([""], dtype=object)
+    too_long = np.array([len(t) > _STRING_LIMITS["filters"] for t in filter_text], dtype=bool)[filter_codes]
     _first_problems([(too_long, ", ".join(filters), f"the filter values together are longer than "
                                                     f"{_STRING_LIMITS['filters']} characters")], lines, problems)
 
     problems.raise_if_any()
 
-    keys = pd.DataFrame({"area_code": code, "time_period": tp, "time_identifier": ti, "filters": filter_text})
-    dupes = keys[keys.duplicated(keep=False).to_numpy(bool)]
-    if not dupes.empty:
+    # Every stored row as small integers: its area code, time identifier and filters (numbers into the
+    # distinct values), so checking for repeats, grouping into series and sorting never touch a string per row.
+    tp_int = tp.astype("int64").to_numpy()
+    area_codes, area_uniques = pd.factorize(code)
+    area_uniques = np.asarray(area_uniques, dtype=object)
+    ti_uniques = np.asarray(ti_uniques, dtype=object)
+    keys = pd.DataFrame({"area": area_codes, "tp": tp_int, "ti": ti_codes, "filters": filter_codes})
+    repeated = keys.duplicated(keep=False).to_numpy(bool)
+    if repeated.any():
         first_line: dict[tuple, int] = {}
         by_rule = [m for m in measures if decided_by.get(m) == "rule"]
-        for line, key in zip(dupes.index, dupes.astype(object).itertuples(index=False, name=None), strict=True):
+        for pos in np.flatnonzero(repeated):
+            key = (area_codes[pos], tp_int[pos], ti_codes[pos], filter_codes[pos])
+            line = int(lines[pos])
             if key in first_line:
                 hint = ""
                 if problems.more == 0 and not problems.items:  # the first repeat: say why rows may repeat
@@ -538,11 +563,11 @@ def parse_ees(path: Path | str) -> ParsedFile:
                         hint = (f" (if one of the columns {', '.join(differ)} is a filter, such as an age of 5, 6, "
                                 "7, put the file's EES .meta.csv beside it: without one, a column of numbers is "
                                 "read as a measure)")
-                flt = f" and filters {key[3]}" if key[3] else ""
-                problems.add(f"repeats line {first_line[key]}: the same area {key[0]}, time period {key[1]} "
-                             f"({key[2]}){flt}; expected one row for each{hint}", int(line))
+                flt = f" and filters {filter_text[key[3]]}" if filter_text[key[3]] else ""
+                problems.add(f"repeats line {first_line[key]}: the same area {area_uniques[key[0]]}, time period "
+                             f"{tp.iloc[pos]} ({ti_uniques[key[2]]}){flt}; expected one row for each{hint}", line)
             else:
-                first_line[key] = int(line)
+                first_line[key] = line
         problems.raise_if_any()
 
     # Each measure's figures: numbers as values, anything else verbatim as the note.
@@ -551,7 +576,7 @@ def parse_ees(path: Path | str) -> ParsedFile:
     for m in measures:
         values, notes = _numbers_and_notes(stored[m])
         cells[m] = (values, notes)
-        long_note = (notes.str.len() > _STRING_LIMITS["note"]).fillna(False).to_numpy(bool)
+        long_note = _each(notes, lambda t: len(t) > _STRING_LIMITS["note"])
         if long_note.any():
             note_values = notes.to_numpy(dtype=object)
             note_checks.append((long_note, m, lambda i, nv=note_values: (
@@ -560,50 +585,85 @@ def parse_ees(path: Path | str) -> ParsedFile:
     _first_problems(note_checks, lines, problems)
     problems.raise_if_any()
 
-    tp_int = tp.astype("int64").to_numpy()
-    region_code = get("region_code").where(get("region_code") != "", None)
-    region_name = get("region_name").where(get("region_name") != "", None)
-    # Kept as pyarrow strings (not a Python object per cell): made into Python values a batch at a time.
-    def arrow(series: pd.Series) -> pd.Series:
-        return pd.Series(series.astype("string[pyarrow]").array, index=pd.RangeIndex(len(series)))
-
-    base = pd.DataFrame({
-        "filters": arrow(filter_text),
-        "geographic_level": pd.Series(lv, dtype=object),
-        "area_code": arrow(code),
-        "area_name": arrow(name),
-        "la_number": pd.Series(la_number.array, index=pd.RangeIndex(len(la_number))),
-        "region_code": arrow(region_code),
-        "time_period": tp_int,
-        "time_identifier": arrow(ti),
+    # Series (filters x area x time identifier: what every measure and year of one line of figures shares)
+    # and places (how a row describes its area), numbered in sorted order.
+    series_of, series_keys = _groups({"filters": filter_codes, "area": area_codes, "ti": ti_codes},
+                                     {"filters": filter_text, "area": area_uniques, "ti": ti_uniques})
+    series = pd.DataFrame({"filters": filter_text[series_keys["filters"]],
+                           "area_code": area_uniques[series_keys["area"]],
+                           "time_identifier": ti_uniques[series_keys["ti"]]})
+    name_codes, name_uniques = pd.factorize(name)
+    region = get("region_code")
+    region_codes, region_uniques = pd.factorize(region)
+    number = la_number.fillna(-1).to_numpy(dtype=np.int64)
+    place_of, place_keys = _groups({"area": area_codes, "name": name_codes, "level": level_index,
+                                    "la_number": number, "region": region_codes},
+                                   {"area": area_uniques, "name": np.asarray(name_uniques, dtype=object)})
+    levels_text = np.array([NATIONAL, REGIONAL, LOCAL_AUTHORITY], dtype=object)
+    region_text = np.asarray(region_uniques, dtype=object)
+    places = pd.DataFrame({
+        "geographic_level": levels_text[place_keys["level"]],
+        "area_code": area_uniques[place_keys["area"]],
+        "area_name": np.asarray(name_uniques, dtype=object)[place_keys["name"]],
+        "la_number": pd.Series([None if n < 0 else int(n) for n in place_keys["la_number"]], dtype=object),
+        "region_code": pd.Series([(r or None) for r in region_text[place_keys["region"]]], dtype=object),
     })
 
-    # One Area per code, described by its latest row in the file.
-    last = pd.DataFrame({"code": base["area_code"], "tp": tp_int}).sort_values("tp", kind="stable") \
-        .drop_duplicates("code", keep="last").index.to_numpy()
-    last = np.sort(last)
-    latest = pd.DataFrame({"code": base["area_code"].iloc[last], "tp": tp_int[last],
-                           "level": base["geographic_level"].iloc[last], "name": base["area_name"].iloc[last],
-                           "la_number": base["la_number"].iloc[last], "region_code": base["region_code"].iloc[last],
-                           "region_name": arrow(region_name).iloc[last]}).astype(object)
-    latest = latest.where(latest.notna(), None)
+    # One Area per code, described by its latest row in the file (the last of the rows of its latest year).
+    latest_row = pd.DataFrame({"area": area_codes, "tp": tp_int, "row": np.arange(len(tp_int))}) \
+        .sort_values(["area", "tp", "row"]).drop_duplicates("area", keep="last")["row"].to_numpy()
+    region_name = get("region_name")
     areas: dict[str, dict] = {}
-    for rec in latest.sort_index().itertuples(index=False):
-        number = _none(rec.la_number)
-        areas[rec.code] = {
-            "code": rec.code, "name": rec.name, "geographic_level": rec.level,
-            "la_number": int(number) if number is not None else None,
-            "region_code": _none(rec.region_code) if rec.level != NATIONAL else None,
-            "region_name": _none(rec.region_name) if rec.level != NATIONAL else None,
+    described = places.to_dict("records")
+    for pos in np.sort(latest_row):
+        place = described[place_of[pos]]
+        level = place["geographic_level"]
+        areas[place["area_code"]] = {
+            "code": place["area_code"], "name": place["area_name"], "geographic_level": level,
+            "la_number": place["la_number"],
+            "region_code": place["region_code"] if level != NATIONAL else None,
+            "region_name": (region_name.iloc[pos] or None) if level != NATIONAL else None,
         }
-    # In the store's unique-index order once, so every measure is written in that order without a sort each.
-    order = base.sort_values(["filters", "area_code", "time_period", "time_identifier"], kind="stable") \
-        .index.to_numpy()
-    if not (order[1:] > order[:-1]).all():
-        base = base.take(order).reset_index(drop=True)
-        cells = {m: (v[order], n.iloc[order].reset_index(drop=True)) for m, (v, n) in cells.items()}
-    return ParsedFile(table, dataset, frame, filters, measures, base, cells, areas, len(stored), dict(skipped),
-                      warnings, decided_by)
+
+    # In the store's unique-index order (series, then time period), so every measure is written in that order.
+    order = np.lexsort((tp_int, series_of))
+    base = pd.DataFrame({"series": series_of[order], "time_period": tp_int[order], "place": place_of[order]})
+    for m, (v, n) in cells.items():  # one measure at a time, so only one extra copy exists at once
+        cells[m] = (v[order], n.iloc[order].reset_index(drop=True))
+    evidence = {c: _text_evidence(stored, c, decided_by) for c in filters}
+    return ParsedFile(table, dataset, frame.astype("string[pyarrow]") if keep_frame else None, filters, measures, series, places, base, cells,
+                      areas, len(stored), dict(skipped), warnings, decided_by, evidence)
+
+
+def _choose(columns: list[pd.Series], which: np.ndarray) -> pd.Series:
+    """Row by row, the cell of ``columns[which[row]]``: a categorical over the columns' values together (the
+    area's code is the country's, the region's or the LA's by the row's level)."""
+    columns = [c.astype("category") for c in columns]
+    categories = pd.Index(pd.unique(np.concatenate([np.asarray(c.cat.categories, dtype=object) for c in columns])))
+    codes = np.full(len(which), -1, dtype=np.int64)
+    for k, column in enumerate(columns):
+        mine = which == k
+        own = column.cat.codes.to_numpy()[mine]
+        codes[mine] = np.where(own < 0, -1, categories.get_indexer(column.cat.categories)[own])
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=columns[0].index)
+
+
+def _groups(codes: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Number each distinct combination of the integer ``codes`` (one array per key, one entry per row).
+
+    Combinations are numbered in the sorted order of their ``labels`` (the text each code stands for, where
+    given), so the numbering is the same whatever order the file's rows are in. Returns (the combination of
+    each row, one row per combination with its codes).
+    """
+    frame = pd.DataFrame(codes)
+    ranked = frame.copy()
+    for key, text in labels.items():  # code -> rank of its text, so sorting codes sorts the text
+        rank = np.empty(len(text), dtype=np.int64)
+        rank[np.argsort(np.asarray([str(t) for t in text], dtype=object), kind="stable")] = np.arange(len(text))
+        ranked[key] = rank[frame[key].to_numpy()]
+    group = ranked.groupby(list(codes), sort=True).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)  # the first row of each combination, by number
+    return group, frame.iloc[first].reset_index(drop=True)
 
 
 def read_ees(path: Path | str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -613,14 +673,11 @@ def read_ees(path: Path | str) -> tuple[pd.DataFrame, list[str], list[str]]:
     in their canonical lower-case form. Raises ``BenchmarkFileError`` (an ``InputFileError``) listing every
     problem, each with its line and column.
     """
-    parsed = parse_ees(path)
+    parsed = parse_ees(path, keep_frame=True)
     return parsed.frame, parsed.filters, parsed.measures
 
 
 # --- storing ----------------------------------------------------------------------------------------
-
-_KEY = ["measure", "filters", "area_code", "time_period", "time_identifier"]
-
 
 def _same_value(new: pd.Series, old: pd.Series) -> pd.Series:
     a, b = new.to_numpy(dtype=float), old.to_numpy(dtype=float)
@@ -661,74 +718,140 @@ def _upsert_areas(conn: Connection, areas: dict[str, dict]) -> int:
     return len(todo)
 
 
-_INSERT_COLUMNS = ["measure", "filters", "geographic_level", "area_code", "area_name", "la_number", "region_code",
-                  "time_period", "time_identifier", "value", "note"]
-_NOT_NULL = ["dataset", "measure", "filters", "geographic_level", "area_code", "area_name", "time_identifier"]
 _BATCH = 200_000
+_SERIES_KEY = ["filters", "area_code", "time_identifier"]
+_PLACE_KEY = ["geographic_level", "area_code", "area_name", "la_number", "region_code"]
 
 
-def _bulk_insert(conn: Connection, dataset: str, release_id: int, rows: pd.DataFrame) -> None:
-    """Insert one measure's new figures in batches: COPY on PostgreSQL (psycopg), executemany of plain tuples
-    on SQLite (streamed, never one dict per row)."""
-    t = BenchmarkValue.__table__
-    names = ["dataset", "release_id", *_INSERT_COLUMNS]
-    # ``ParsedFile`` keeps its rows in the unique index's order, so each insert lands next to the last one.
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB of page cache for this connection's indexes
-    for start in range(0, len(rows), _BATCH):
-        part = rows.iloc[start:start + _BATCH]
-        cols = [[dataset] * len(part), [release_id] * len(part)]
-        for c in _INSERT_COLUMNS:
-            if c == "value":
-                values = part[c].to_numpy(dtype=float)
-                cols.append([None if v != v else v for v in values.tolist()])
-            elif c == "time_period":
-                cols.append(part[c].astype("int64").tolist())
-            elif c == "la_number":
-                col = part[c]
-                cols.append([None if missing else int(v) for v, missing in zip(col.astype(object).tolist(),
-                                                                               col.isna().tolist(), strict=True)])
-            else:  # text, None where blank (pandas may hold a blank as NaN)
-                col = part[c]
-                cols.append(col.astype(object).where(col.notna(), None).tolist())
-        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+def _write_rows(conn: Connection, table, columns: dict[str, list | np.ndarray]) -> None:
+    """Insert rows given as columns (lists of plain values, None for NULL) in batches: COPY in CSV form made by
+    pyarrow on PostgreSQL (psycopg), executemany of plain tuples on SQLite, never one dict per row."""
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    postgres = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    for start in range(0, n, _BATCH):
+        part = {k: v[start:start + _BATCH] for k, v in columns.items()}
+        if postgres:
+            import io
+
+            import pyarrow as pa
+            import pyarrow.csv as pacsv
+
+            buffer = io.BytesIO()
+            pacsv.write_csv(pa.table({k: (v if isinstance(v, pa.Array) else pa.array(v)) for k, v in part.items()}),
+                            buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
             cursor = conn.connection.driver_connection.cursor()
-            try:
-                with cursor.copy(f"COPY {t.name} ({', '.join(names)}) FROM STDIN") as copy:
-                    for row in zip(*cols, strict=True):
-                        copy.write_row(row)
+            try:  # CSV form: an unquoted empty field is NULL, a quoted one ("") an empty string
+                with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(buffer.getbuffer())
             finally:
                 cursor.close()
         elif conn.dialect.name == "sqlite":
             cursor = conn.connection.driver_connection.cursor()
             try:
-                cursor.executemany(f"INSERT INTO {t.name} ({', '.join(names)}) VALUES "
-                                   f"({', '.join('?' * len(names))})", zip(*cols, strict=True))
+                cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+                                   f"({', '.join('?' * len(names))})",
+                                   zip(*(_plain(v) for v in part.values()), strict=True))
             finally:
                 cursor.close()
         else:
-            conn.execute(insert(t), [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)])
+            rows = zip(*(_plain(v) for v in part.values()), strict=True)
+            conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
 
 
-def _existing_values(conn: Connection, dataset: str, measure: str) -> pd.DataFrame:
-    """One stored measure's figures: id, the key columns, value and note."""
+def _plain(column) -> list:
+    """A column as a list of Python values (pyarrow arrays and numpy arrays included), None for NULL."""
+    if hasattr(column, "to_pylist"):
+        return column.to_pylist()
+    if isinstance(column, np.ndarray):
+        return column.tolist()
+    return list(column)
+
+
+def _figures(measure_id: int, release_id: int, series_ids: np.ndarray, periods: np.ndarray, place_ids: np.ndarray,
+             values: np.ndarray, notes: pd.Series) -> dict:
+    """The columns of benchmark_value rows for one measure: ids and periods as numbers, NaN and NA as NULL."""
+    import pyarrow as pa
+
+    n = len(series_ids)
+    return {"measure_id": pa.array(np.full(n, measure_id, dtype=np.int64)),
+            "series_id": pa.array(np.asarray(series_ids, dtype=np.int64)),
+            "time_period": pa.array(np.asarray(periods, dtype=np.int64)),
+            "place_id": pa.array(np.asarray(place_ids, dtype=np.int64)),
+            "value": pa.array(values, mask=np.isnan(values), type=pa.float64()),
+            "note": pa.array(notes.to_numpy(dtype=object, na_value=None), type=pa.string()),
+            "release_id": pa.array(np.full(n, release_id, dtype=np.int64))}
+
+
+def _lookup(conn: Connection, table, where, key: list[str]) -> pd.DataFrame:
+    """Rows of a lookup table (id and ``key`` columns) matching ``where``, as a frame."""
+    rows = conn.execute(select(table.c.id, *(table.c[k] for k in key)).where(where)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", *key], dtype=object)  # 805 stays 805, not 805.0
+
+
+def _ids_for(wanted: pd.DataFrame, known: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """The id of each row of ``wanted`` in ``known`` (matched on ``key``, None equal to None), -1 if absent."""
+    if known.empty or wanted.empty:
+        return np.full(len(wanted), -1, dtype=np.int64)
+    def keyed(frame):
+        return frame[key].astype(object).where(frame[key].notna(), "\x00none").astype(str)
+    merged = keyed(wanted).reset_index().merge(keyed(known).assign(id=known["id"].to_numpy()), on=key, how="left")
+    ids = merged.sort_values("index")["id"]
+    return ids.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _series_ids(conn: Connection, parsed: ParsedFile) -> np.ndarray:
+    s = BenchmarkSeries.__table__
+    return _ids_for(parsed.series, _lookup(conn, s, s.c.dataset == parsed.dataset, _SERIES_KEY), _SERIES_KEY)
+
+
+def _place_ids(conn: Connection, places: pd.DataFrame) -> np.ndarray:
+    p = BenchmarkPlace.__table__
+    codes = sorted(set(places["area_code"]))
+    known = pd.concat([_lookup(conn, p, p.c.area_code.in_(codes[i:i + 500]), _PLACE_KEY)
+                       for i in range(0, len(codes), 500)], ignore_index=True)
+    return _ids_for(places, known, _PLACE_KEY)
+
+
+_EXISTING = [("id", "i8"), ("series_id", "i8"), ("time_period", "i8"), ("value", "f8"), ("blank", "?"), ("note", "O")]
+
+
+def _existing_values(conn: Connection, measure_id: int) -> pd.DataFrame:
+    """One stored measure's figures: id, series_id, time_period, value (NaN when NULL) and note.
+
+    Read through the driver's own cursor into a numpy record array (a million figures in about a second),
+    not row objects; a NULL value comes back as 0 with a flag, as SQLite has no NaN."""
     t = BenchmarkValue.__table__
-    names = ["id", *_KEY[1:], "value", "note"]
-    rows = conn.execute(select(*(t.c[n] for n in names)).where(t.c.dataset == dataset, t.c.measure == measure)).all()
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    frame = pd.DataFrame({n: pd.Series(list(c), dtype=object) for n, c in zip(names, columns, strict=True)})
-    frame["value"] = frame["value"].astype(float)
-    frame["time_period"] = frame["time_period"].astype("int64")
-    return frame
+    stmt = select(t.c.id, t.c.series_id, t.c.time_period, func.coalesce(t.c.value, 0.0), t.c.value.is_(None),
+                  t.c.note).where(t.c.measure_id == measure_id)
+    if conn.dialect.name in ("sqlite", "postgresql"):
+        compiled = stmt.compile(dialect=conn.dialect)
+        params = compiled.construct_params()
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            if conn.dialect.name == "sqlite":
+                cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
+            else:
+                cursor.execute(str(compiled), params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    else:
+        rows = [tuple(r) for r in conn.execute(stmt)]
+    records = np.array(rows, dtype=_EXISTING) if rows else np.empty(0, dtype=_EXISTING)
+    value = np.where(records["blank"], np.nan, records["value"])
+    return pd.DataFrame({"id": records["id"], "series_id": records["series_id"],
+                         "time_period": records["time_period"], "value": value, "note": records["note"]})
 
 
 def _diff(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-    """(rows to add, rows changed with id and old value and note, how many unchanged, how many matched)."""
+    """(rows to add, rows changed with id and old value and note, how many unchanged, how many matched).
+
+    ``new`` has series_id (-1 for a series not stored yet), time_period, value and note; ``old`` is
+    ``_existing_values``."""
     if old.empty:
         return new, new.iloc[:0], 0, 0
-    new = new.astype({"filters": object, "area_code": object, "time_identifier": object})
-    new = new.assign(time_period=new["time_period"].astype("int64"), value=new["value"].astype(float))
-    merged = new.merge(old, on=_KEY[1:], how="left", suffixes=("", "_old"), indicator=True)
+    merged = new.merge(old, on=["series_id", "time_period"], how="left", suffixes=("", "_old"), indicator=True)
     matched = merged[merged["_merge"] == "both"]
     added = merged[merged["_merge"] == "left_only"]
     same = _same_value(matched["value"], matched["value_old"]) & (
@@ -736,11 +859,22 @@ def _diff(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     return added, matched[~same], int(same.sum()), len(matched)
 
 
+def _new_rows(parsed: ParsedFile, measure: str, series_ids: np.ndarray) -> pd.DataFrame:
+    """One measure's rows as numbers: series_id (-1 where not stored yet), time_period, place, value, note."""
+    value, note = parsed.cells[measure]
+    return pd.DataFrame({"series_id": series_ids[parsed.base["series"].to_numpy()],
+                         "time_period": parsed.base["time_period"].to_numpy(),
+                         "place": parsed.base["place"].to_numpy(), "value": value,
+                         "note": note.to_numpy(dtype=object, na_value=None), "row": np.arange(len(value))})
+
+
 def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> ImportResult:
     lock_for(conn, "benchmarks")
-    t = BenchmarkValue.__table__
-    stored = dict(conn.execute(select(t.c.measure, func.count()).where(t.c.dataset == parsed.dataset)
-                               .group_by(t.c.measure)).all())
+    t, mt = BenchmarkValue.__table__, BenchmarkMeasure.__table__
+    measure_ids = dict(conn.execute(select(mt.c.measure, mt.c.id).where(mt.c.dataset == parsed.dataset)).all())
+    stored = {m: n for m, n in conn.execute(
+        select(mt.c.measure, func.count()).select_from(t.join(mt, mt.c.id == t.c.measure_id))
+        .where(mt.c.dataset == parsed.dataset).group_by(mt.c.measure)).all() if n}
     had_dataset = bool(stored)
     # The very file of the dataset's latest release: every figure in it is stored as it says (that release set
     # them, and no release came after), so nothing can differ and the comparison is skipped.
@@ -748,15 +882,22 @@ def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> Im
     latest_sha = conn.execute(select(r.c.sha256).where(r.c.dataset == parsed.dataset)
                               .order_by(r.c.id.desc()).limit(1)).scalar()
     same_file = had_dataset and latest_sha == parsed.table.sha256
-    # First pass: what would change, measure by measure, writing nothing.
+    series_ids = _series_ids(conn, parsed) if had_dataset and not same_file else \
+        np.full(len(parsed.series), -1, dtype=np.int64)
+    # First pass: what would change, measure by measure, writing nothing. The plan keeps, per measure, the
+    # positions of the rows to add and the figures that changed (few, in a revision), for the second pass.
     added_n = changed_n = unchanged_n = matched_n = 0
+    plans: dict[str, tuple[np.ndarray, pd.DataFrame]] = {}
     if same_file:
         unchanged_n = matched_n = parsed.rows * len(parsed.measures)
     for m in ([] if same_file else parsed.measures):
         if not stored.get(m):
             added_n += parsed.rows
+            plans[m] = (np.arange(parsed.rows), pd.DataFrame())
             continue
-        added, changed, same, matched = _diff(parsed.measure_values(m), _existing_values(conn, parsed.dataset, m))
+        added, changed, same, matched = _diff(_new_rows(parsed, m, series_ids),
+                                              _existing_values(conn, measure_ids[m]))
+        plans[m] = (added["row"].to_numpy(), changed)
         added_n, changed_n, unchanged_n, matched_n = (added_n + len(added), changed_n + len(changed),
                                                       unchanged_n + same, matched_n + matched)
     kept = sum(stored.values()) - matched_n
@@ -781,15 +922,31 @@ def _store(conn: Connection, parsed: ParsedFile, user: str, dry_run: bool) -> Im
     )).inserted_primary_key[0]
     _upsert_areas(conn, parsed.areas)
 
-    # Second pass: write, measure by measure.
+    # The names first: measures, series and places not stored yet, then their ids.
     for m in parsed.measures:
-        new = parsed.measure_values(m)
-        if stored.get(m):
-            added, changed, _, _ = _diff(new, _existing_values(conn, parsed.dataset, m))
-        else:
-            added, changed = new, new.iloc[:0]
-        if len(added):
-            _bulk_insert(conn, parsed.dataset, release_id, added)
+        if m not in measure_ids:
+            measure_ids[m] = conn.execute(insert(mt).values(dataset=parsed.dataset, measure=m)) \
+                .inserted_primary_key[0]
+    missing = series_ids < 0
+    if missing.any():
+        todo = parsed.series[missing]
+        _write_rows(conn, BenchmarkSeries.__table__, {"dataset": [parsed.dataset] * len(todo),
+                                                      **{k: todo[k].tolist() for k in _SERIES_KEY}})
+        series_ids = _series_ids(conn, parsed)
+    place_ids = _place_ids(conn, parsed.places)
+    if (place_ids < 0).any():
+        todo = parsed.places[place_ids < 0]
+        _write_rows(conn, BenchmarkPlace.__table__, {k: todo[k].tolist() for k in _PLACE_KEY})
+        place_ids = _place_ids(conn, parsed.places)
+
+    # Then the figures, measure by measure, as planned (series stored just now have their ids by now).
+    series_of, periods, place_of = (parsed.base[c].to_numpy() for c in ("series", "time_period", "place"))
+    for m in parsed.measures:
+        rows, changed = plans[m]
+        if len(rows):
+            value, note = parsed.cells[m]
+            _write_rows(conn, t, _figures(measure_ids[m], release_id, series_ids[series_of[rows]], periods[rows],
+                                          place_ids[place_of[rows]], value[rows], note.iloc[rows]))
         if len(changed):
             updates, changes = [], []
             for vid, value, note, old_value, old_note in changed[["id", "value", "note", "value_old", "note_old"]] \
@@ -817,28 +974,29 @@ def stored_columns(conn: Connection, dataset: str) -> tuple[set[str], set[str]] 
     The measures are every measure stored for the dataset; the filter columns are those of its latest release
     (a release confirmed with new filters replaces the set).
     """
-    v, r = BenchmarkValue.__table__, BenchmarkRelease.__table__
-    measures = {row[0] for row in conn.execute(select(v.c.measure).where(v.c.dataset == dataset).distinct())}
+    v, m, s = BenchmarkValue.__table__, BenchmarkMeasure.__table__, BenchmarkSeries.__table__
+    of_dataset = v.join(m, m.c.id == v.c.measure_id)
+    measures = {row[0] for row in conn.execute(select(m.c.measure).where(m.c.dataset == dataset, m.c.id.in_(
+        select(v.c.measure_id).distinct())))}
     if not measures:
         return None
-    latest = conn.execute(select(r.c.id).where(r.c.dataset == dataset, r.c.id.in_(
-        select(v.c.release_id).where(v.c.dataset == dataset).distinct())).order_by(r.c.id.desc()).limit(1)).scalar()
+    latest = conn.execute(select(func.max(v.c.release_id)).select_from(of_dataset)
+                          .where(m.c.dataset == dataset)).scalar()
     filters: set[str] = set()
-    for (text,) in conn.execute(select(v.c.filters).where(v.c.dataset == dataset, v.c.release_id == latest)
-                                .distinct()):
+    in_latest = select(v.c.series_id).select_from(of_dataset).where(m.c.dataset == dataset, v.c.release_id == latest)
+    for (text,) in conn.execute(select(s.c.filters).where(s.c.id.in_(in_latest)).distinct()):
         filters |= {name.strip() for name in _FILTER_NAME.findall(text or "")}
     return measures, filters
 
 
-def _text_evidence(parsed: ParsedFile, column: str) -> str:
-    """Why a column without metadata was read as a filter: how many text cells and the first of them."""
-    stored = levels_of(parsed.frame).notna()
-    text, nonblank = _text_cells(parsed.frame.loc[stored, column])
+def _text_evidence(stored: pd.DataFrame, column: str, decided_by: dict[str, str]) -> str:
+    """Why a column was read as a filter: how many of its cells (in stored rows) are text, and the first."""
+    text, nonblank = _text_cells(stored[column])
     if not len(text):
         return ""
-    first_line, first = next(iter(text.items()))
+    first_line, first = text.index[0], text.iloc[0]
     return (f" ({len(text):,} of its {nonblank:,} cells are text, first at line {first_line}: {quote(first)}"
-            f"{'; the metadata file says so' if parsed.decided_by.get(column) == 'metadata' else ''})")
+            f"{'; the metadata file says so' if decided_by.get(column) == 'metadata' else ''})")
 
 
 def shape_change(parsed: ParsedFile, stored: tuple[set[str], set[str]] | None) -> str | None:
@@ -850,7 +1008,7 @@ def shape_change(parsed: ParsedFile, stored: tuple[set[str], set[str]] | None) -
     parts = []
     for c in parsed.filters:
         if c in old_measures:
-            parts.append(f"column {c} was a measure and would now be a filter{_text_evidence(parsed, c)}")
+            parts.append(f"column {c} was a measure and would now be a filter{parsed.evidence.get(c, '')}")
     for c in parsed.measures:
         if c in old_filters:
             parts.append(f"column {c} was a filter and would now be a measure")

@@ -15,7 +15,7 @@ from etl.benchmarks.csvfile import quote
 from etl.errors import OBAError
 from etl.faults import file_fault
 from etl.safe_cells import escape_cell
-from etl.store import BenchmarkRelease, BenchmarkValue
+from etl.store import BenchmarkMeasure, BenchmarkPlace, BenchmarkRelease, BenchmarkSeries, BenchmarkValue
 
 EXPORT_COLUMNS = ["dataset", "source_file", "measure", "filters", "area_code", "area_name", "geographic_level",
                   "la_number", "region_code", "time_period", "time_identifier", "value", "note"]
@@ -32,26 +32,46 @@ def _level_order(column):
     return case({"National": 0, "Regional": 1, "Local authority": 2}, value=column, else_=3)
 
 
+def _joined(*columns):
+    """A select of ``columns`` over every stored figure joined to its measure, series and place."""
+    v, m = BenchmarkValue.__table__, BenchmarkMeasure.__table__
+    s, p = BenchmarkSeries.__table__, BenchmarkPlace.__table__
+    return select(*columns).select_from(v.join(m, m.c.id == v.c.measure_id).join(s, s.c.id == v.c.series_id)
+                                        .join(p, p.c.id == v.c.place_id))
+
+
+def benchmark_rows():
+    """Every stored figure in its long form, as a subquery with the names: id, dataset, measure, filters,
+    geographic_level, area_code, area_name, la_number, region_code, time_period, time_identifier, value, note,
+    release_id. (The store keeps names once in small tables; this puts them back beside each figure.)"""
+    v, m = BenchmarkValue.__table__, BenchmarkMeasure.__table__
+    s, p = BenchmarkSeries.__table__, BenchmarkPlace.__table__
+    return _joined(v.c.id, m.c.dataset, m.c.measure, s.c.filters, p.c.geographic_level, s.c.area_code,
+                   p.c.area_name, p.c.la_number, p.c.region_code, v.c.time_period, s.c.time_identifier, v.c.value,
+                   v.c.note, v.c.release_id).subquery("benchmark_rows")
+
+
 def _select(datasets: list[str] | None = None, measures: list[str] | None = None):
-    v, r = BenchmarkValue.__table__, BenchmarkRelease.__table__
-    stmt = select(v.c.dataset, r.c.file_name.label("source_file"), v.c.measure, v.c.filters, v.c.area_code,
-                  v.c.area_name, v.c.geographic_level, v.c.la_number, v.c.region_code, v.c.time_period,
-                  v.c.time_identifier, v.c.value, v.c.note).join(r, r.c.id == v.c.release_id)
+    v, r, m = BenchmarkValue.__table__, BenchmarkRelease.__table__, BenchmarkMeasure.__table__
+    s, p = BenchmarkSeries.__table__, BenchmarkPlace.__table__
+    stmt = _joined(m.c.dataset, r.c.file_name.label("source_file"), m.c.measure, s.c.filters, s.c.area_code,
+                   p.c.area_name, p.c.geographic_level, p.c.la_number, p.c.region_code, v.c.time_period,
+                   s.c.time_identifier, v.c.value, v.c.note).join(r, r.c.id == v.c.release_id)
     if datasets:
-        stmt = stmt.where(v.c.dataset.in_(datasets))
+        stmt = stmt.where(m.c.dataset.in_(datasets))
     if measures:
-        stmt = stmt.where(v.c.measure.in_(measures))
-    return stmt.order_by(v.c.dataset, v.c.measure, v.c.filters, _level_order(v.c.geographic_level), v.c.area_code,
-                         v.c.time_period, v.c.time_identifier)
+        stmt = stmt.where(m.c.measure.in_(measures))
+    return stmt.order_by(m.c.dataset, m.c.measure, s.c.filters, _level_order(p.c.geographic_level), s.c.area_code,
+                         v.c.time_period, s.c.time_identifier)
 
 
 def _check_dataset(engine: Engine, dataset: str | None) -> None:
     if not dataset:
         return
-    v = BenchmarkValue.__table__
+    m = BenchmarkMeasure.__table__
     with engine.connect() as conn:
-        if conn.execute(select(v.c.id).where(v.c.dataset == dataset).limit(1)).first() is None:
-            known = [r[0] for r in conn.execute(select(v.c.dataset).distinct().order_by(v.c.dataset))]
+        if conn.execute(select(m.c.id).where(m.c.dataset == dataset).limit(1)).first() is None:
+            known = [r[0] for r in conn.execute(select(m.c.dataset).distinct().order_by(m.c.dataset))]
             raise UnknownDataset(f"no dataset {quote(dataset)} is stored; stored datasets: "
                                  f"{', '.join(known) or 'none (import files with `oba benchmarks import`)'}")
 
@@ -116,11 +136,12 @@ def load_benchmarks(engine: Engine, datasets: list[str] | None = None,
 
 def benchmark_summary(engine: Engine) -> pd.DataFrame:
     """One row per stored dataset: measures, first and last period, values, releases, latest file and import."""
-    v, r = BenchmarkValue.__table__, BenchmarkRelease.__table__
+    v, r, m = BenchmarkValue.__table__, BenchmarkRelease.__table__, BenchmarkMeasure.__table__
     with engine.connect() as conn:
-        per_measure = conn.execute(select(v.c.dataset, v.c.measure, func.count(), func.min(v.c.time_period),
-                                          func.max(v.c.time_period))
-                                   .group_by(v.c.dataset, v.c.measure).order_by(v.c.dataset, func.min(v.c.id))).all()
+        counts = select(v.c.measure_id, func.count().label("n"), func.min(v.c.time_period).label("first"),
+                        func.max(v.c.time_period).label("last")).group_by(v.c.measure_id).subquery()
+        per_measure = conn.execute(select(m.c.dataset, m.c.measure, counts.c.n, counts.c.first, counts.c.last)
+                                   .join(counts, counts.c.measure_id == m.c.id).order_by(m.c.dataset, m.c.id)).all()
         releases = conn.execute(select(r.c.dataset, r.c.file_name, r.c.imported_at, r.c.imported_by, r.c.id)
                                 .order_by(r.c.dataset, r.c.imported_at, r.c.id)).all()
     latest: dict[str, tuple] = {}
