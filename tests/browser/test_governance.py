@@ -104,6 +104,9 @@ def test_gov002_add_an_action_then_update_it(page, writable):
     assert "Done" in row and "done 20 Mar 2026" in row and "All 14 reviewed" in row
     # the same action again is refused, next to the field
     page.page.select_option("#action-choice", "new")
+    # choosing "new" empties the form in a callback: wait for it, or it may empty what is typed next
+    page.page.wait_for_function("() => document.querySelector('#action-what').value === '' && "
+                                "document.querySelector('#action-owner').value === ''", timeout=30_000)
     page.page.fill("#action-what", "Review every placement over 12 months.")
     page.page.fill("#action-owner", "Someone")
     page.page.click("#action-save")
