@@ -47,6 +47,12 @@ def _open_forms(b: Browser, indicator: str) -> None:
         d.evaluate("e => e.open = true")
 
 
+def _settled(b: Browser) -> None:
+    """Wait until the page's callbacks have answered: a save selects the saved record, and the callback that
+    then fills the form from the store must land before the test types into it, or it overwrites the typing."""
+    b.page.wait_for_load_state("networkidle", timeout=30_000)
+
+
 def _feedback(b: Browser, fid: str) -> str:
     b.page.wait_for_selector(f"#{fid} .alert", timeout=30_000)
     return b.text(f"#{fid}")
@@ -91,6 +97,7 @@ def test_gov002_add_an_action_then_update_it(page, writable):
         "Review every placement over 12 months.", "Head of service", dt.date(2026, 3, 31), "on_track",
         "Fewer children in placements over a year")
     # the form now holds that action: record that it is done, with a note
+    _settled(page)
     assert page.page.input_value("#action-choice") == str(a["id"])
     page.page.select_option("#action-status", "done")
     page.page.fill("#action-completed", "2026-03-20")
@@ -253,6 +260,7 @@ def test_gov008_raise_a_critical_message_decide_it_and_export_the_log(page, writ
     assert (new["group"], new["message"], new["decision"], new["status"]) == (
         "exploitation", "Missing episodes at one children's home doubled.", None, "open")
     # the BMG decides: to the board, with an action — a decision needs its meeting's date
+    _settled(page)
     assert page.page.input_value("#msg-choice") == str(new["id"])
     page.page.select_option("#msg-decision", "to_board")
     page.page.fill("#msg-action", "Joint visit by police and the home's registered manager")
@@ -299,6 +307,7 @@ def test_gov009_write_a_report_card_edit_it_export_it_and_raise_a_message(page, 
     [card] = [c for c in report_cards(engine, "learning") if c["meeting_on"] == dt.date(2026, 11, 30)]
     assert (card["meeting_on"], card["activity"], card["priority_activity"]) == (
         dt.date(2026, 11, 30), "Ran 14 courses; 212 staff attended.", {"domestic_abuse": "Two DA courses with the refuge."})
+    _settled(page)
     page.page.fill("#card-difference", "Staff confidence in recognising coercive control rose.")
     page.page.click("#card-save")
     page.page.wait_for_selector("#card-feedback .alert-success >> text=version 2", timeout=30_000)
