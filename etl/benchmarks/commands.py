@@ -86,7 +86,7 @@ def _echo_results(results, dry_run: bool) -> None:
             click.echo(f"{r.file}: {'would import' if dry_run else 'imported'} {r.dataset}: {_n(r.rows, 'row')}, "
                        f"{_n(len(r.measures), 'measure')}, {years}, {_n(r.added, 'value')}.")
         else:
-            click.echo(f"{r.file}: {'would update' if dry_run else 'updated'} {r.dataset}: {r.changed:,} values "
+            click.echo(f"{r.file}: {'would update' if dry_run else 'updated'} {r.dataset}: {_n(r.changed, 'value')} "
                        f"{would}changed, {r.added:,} added, {r.unchanged:,} unchanged"
                        + ("." if dry_run else f"; the changes are recorded with release {r.release_id}."))
         if r.skipped:
