@@ -23,7 +23,10 @@ from etl.store import (
     Area,
     AuditEvent,
     BenchmarkChange,
+    BenchmarkMeasure,
+    BenchmarkPlace,
     BenchmarkRelease,
+    BenchmarkSeries,
     BenchmarkValue,
 )
 
@@ -65,7 +68,8 @@ def referrals(path: Path, years=range(2015, 2025), bump: int = 0, cell=None, ext
 def snapshot(engine) -> dict:
     out = {}
     with engine.connect() as conn:
-        for table in (BenchmarkRelease, BenchmarkValue, BenchmarkChange, Area, AuditEvent):
+        for table in (BenchmarkRelease, BenchmarkMeasure, BenchmarkSeries, BenchmarkPlace, BenchmarkValue,
+                      BenchmarkChange, Area, AuditEvent):
             t = table.__table__
             out[t.name] = sorted(tuple(map(str, r)) for r in conn.execute(select(t)))
     return out

@@ -79,7 +79,8 @@ def snapshot(engine) -> dict:
     """Everything the benchmark importer writes, to show a rejected import changed nothing."""
     out = {}
     with engine.connect() as conn:
-        for table in (BenchmarkRelease, BenchmarkMeasure, BenchmarkSeries, BenchmarkPlace, BenchmarkValue, BenchmarkChange, Area):
+        for table in (BenchmarkRelease, BenchmarkMeasure, BenchmarkSeries, BenchmarkPlace, BenchmarkValue,
+                      BenchmarkChange, Area):
             t = table.__table__
             out[t.name] = sorted(tuple(map(str, r)) for r in conn.execute(select(t)))
     return out

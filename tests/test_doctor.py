@@ -57,8 +57,8 @@ def test_doctor_on_an_older_schema(folder):
     with sqlite3.connect(folder / "data" / "oba.sqlite") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0002'")
     r = _oba("doctor")
-    assert r.stdout.splitlines()[0].endswith(f"is on an older schema (0002; this version uses {head_revision()}) → run `oba init` "
-                                             "to upgrade it (back it up first with `oba backup`)")
+    assert r.stdout.splitlines()[0].endswith(f"is on an older schema (0002; this version uses {head_revision()}) → "
+                                             "run `oba init` to upgrade it (back it up first with `oba backup`)")
 
 
 def test_doctor_step_by_step_to_a_working_setup(folder, shared_dfe, library):
@@ -70,7 +70,8 @@ def test_doctor_step_by_step_to_a_working_setup(folder, shared_dfe, library):
     r = _oba("doctor", "--as-of", "2026-11-01")
     lines = r.stdout.splitlines()
     assert r.exit_code == 1
-    assert lines[0] == f"OK    store:       sqlite:///{folder / 'data' / 'oba.sqlite'}, schema {head_revision()} (the newest)"
+    assert lines[0] == (f"OK    store:       sqlite:///{folder / 'data' / 'oba.sqlite'}, schema {head_revision()} "
+                        "(the newest)")
     assert lines[1] == (f"OK    board:       {folder / 'data' / 'board.yaml'}: Milton Keynes (826, E06000042), 8 "
                         "agencies, 5 priorities")
     assert lines[2] == ("FAIL  neighbours:  no statistical neighbour set is stored, so there are no neighbour "

@@ -224,9 +224,9 @@ def read_csv_frame(path: Path | str, what: str) -> CsvTable:
     """Read ``path`` like ``read_csv_table``, but columnar (pyarrow) and in bounded memory: ``CsvTable.frame``.
 
     The file is scanned once in chunks (its SHA-256, NUL bytes, UTF-8, line count) and parsed by pyarrow's CSV
-    reader a block at a time into categorical columns (see below). Anything unusual — a problem to report with its line, quoted line breaks,
-    blank lines, unnamed columns — is handed to ``read_csv_table``, which reads the file as text and names
-    every problem exactly; so the messages are the same either way.
+    reader a block at a time into categorical columns (see below). Anything unusual — a problem to report with
+    its line, quoted line breaks, blank lines, unnamed columns — is handed to ``read_csv_table``, which reads
+    the file as text and names every problem exactly; so the messages are the same either way.
     """
     import codecs
 

@@ -389,8 +389,9 @@ def _numbers_and_notes(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
 def parse_ees(path: Path | str, keep_frame: bool = False) -> ParsedFile:
     """Read and validate one EES file without storing it; raises ``BenchmarkFileError`` listing every problem.
 
-    Columnar throughout (pyarrow strings, vectorised checks), so a file near the size cap is read in bounded
-    memory and time.
+    Columnar throughout: every column is a categorical (codes into its distinct values), each check runs once
+    per distinct value, and rows become integers (series, period, place), so a file near the size cap is read
+    in bounded memory and time. ``keep_frame`` keeps the file's cells as text in ``ParsedFile.frame``.
     """
     path = Path(path)
     what = "an Explore Education Statistics (EES) CSV file"
@@ -631,8 +632,9 @@ def parse_ees(path: Path | str, keep_frame: bool = False) -> ParsedFile:
     for m, (v, n) in cells.items():  # one measure at a time, so only one extra copy exists at once
         cells[m] = (v[order], n.iloc[order].reset_index(drop=True))
     evidence = {c: _text_evidence(stored, c, decided_by) for c in filters}
-    return ParsedFile(table, dataset, frame.astype("string[pyarrow]") if keep_frame else None, filters, measures, series, places, base, cells,
-                      areas, len(stored), dict(skipped), warnings, decided_by, evidence)
+    text = frame.astype("string[pyarrow]") if keep_frame else None
+    return ParsedFile(table, dataset, text, filters, measures, series, places, base, cells, areas, len(stored),
+                      dict(skipped), warnings, decided_by, evidence)
 
 
 def _choose(columns: list[pd.Series], which: np.ndarray) -> pd.Series:
