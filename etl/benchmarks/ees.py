@@ -427,7 +427,8 @@ def parse_ees(path: Path | str, keep_frame: bool = False) -> ParsedFile:
             decided_by[c] = "rule"
     filters = [c for c in others if roles[c] == "filter"]
     measures = [c for c in others if roles[c] == "measure"]
-    warnings = _stray_text_warnings(frame, measures, levels_of(frame))
+    levels = levels_of(frame)  # each row's stored level, NaN for rows at levels not stored
+    warnings = _stray_text_warnings(frame, measures, levels)
     if not measures:
         problems.fail("has no measure columns: every column after the EES time and geography columns holds "
                       "text; expected at least one column of numbers (or GSS symbols such as c, x, z)", 1)
@@ -437,7 +438,6 @@ def parse_ees(path: Path | str, keep_frame: bool = False) -> ParsedFile:
 
     # Which rows are stored, and where each belongs.
     level_text = frame["geographic_level"]
-    levels = levels_of(frame)
     present = set(levels.dropna())
     needed = (REGION_COLUMNS if REGIONAL in present or LOCAL_AUTHORITY in present else []) + (
         LA_COLUMNS if LOCAL_AUTHORITY in present else [])
